@@ -1,0 +1,86 @@
+# One rule per stage, each with its file dependencies. `make help` lists them.
+# Variables can be overridden: make report RESULTS=out SEED=2 CUSTOMERS=20000
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+RAW := data/raw
+SIMULATED := data/simulated
+PROCESSED := data/processed
+RESULTS := results
+REPORTS := reports
+SEED := 1
+CUSTOMERS := 63882
+JOBS := 2
+
+RAW_FILES := $(RAW)/account_segments.csv $(RAW)/customer_metadata.csv $(RAW)/integrations.csv
+HAVE_RAW := $(and $(wildcard $(RAW)/account_segments.csv),$(wildcard $(RAW)/customer_metadata.csv),$(wildcard $(RAW)/integrations.csv))
+INPUT := $(if $(HAVE_RAW),$(RAW),$(SIMULATED))
+CODE := $(shell find analysis causal -name '*.py' 2>/dev/null)
+SIM_CODE := $(wildcard analysis/simulator*.py analysis/simulator/*.py)
+RUN := $(PY) -m causal run --data $(INPUT) --results $(RESULTS) --processed $(PROCESSED) --seed $(SEED) --jobs $(JOBS)
+
+.PHONY: help setup data model panel estimate segments refute report test test-fast bench clean
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo "  input data: $(INPUT)"
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
+	$(PY) -m pip install --quiet -r requirements.lock 2> >(grep -v "^WARNING: Location" >&2)
+	$(PY) -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	touch $@
+
+setup: $(STAMP) ## create .venv and install the pinned dependencies
+
+$(SIMULATED)/customer_metadata.csv: $(STAMP) $(SIM_CODE)
+	$(PY) -m causal simulate --out $(SIMULATED) --customers $(CUSTOMERS) --seed $(SEED)
+
+data: $(INPUT)/customer_metadata.csv ## the input data: data/raw when it has the three CSVs, else simulate
+
+$(RESULTS)/data_quality.json: $(INPUT)/customer_metadata.csv $(CODE)
+	$(RUN) --stages data
+
+model: $(RESULTS)/data_quality.json ## load, validate, reconcile, dimensional model, ledger, trends
+
+$(PROCESSED)/panel.parquet: $(RESULTS)/data_quality.json
+	$(RUN) --stages panel
+
+panel: $(PROCESSED)/panel.parquet ## customer-month panel: treatment, outcomes, covariates
+
+$(RESULTS)/effects.csv: $(PROCESSED)/panel.parquet
+	$(RUN) --stages estimate
+
+estimate: $(RESULTS)/effects.csv ## naive, PSM and DML estimates with refutations
+
+$(RESULTS)/effects_by_segment.csv: $(PROCESSED)/panel.parquet
+	$(RUN) --stages segments
+
+segments: $(RESULTS)/effects_by_segment.csv ## effects by segment, targeting, dollars
+
+refute: $(RESULTS)/effects.csv ## re-run the refutation suite from the saved results
+	$(PY) -m causal refute --results $(RESULTS) --seed $(SEED)
+
+$(REPORTS)/memo.html: $(RESULTS)/effects.csv $(RESULTS)/effects_by_segment.csv report.qmd _quarto.yml
+	$(PY) -m causal report --results $(RESULTS) --out $(REPORTS)
+
+report: $(REPORTS)/memo.html ## everything: set-up, data, analysis, memo (HTML and PDF)
+	@echo "memo (HTML): $(abspath $(REPORTS)/memo.html)"
+	@echo "memo (PDF):  $(abspath $(REPORTS)/memo.pdf)"
+
+test: $(STAMP) ## the whole test suite, slow tests included (what CI runs)
+	$(PY) -m pytest
+
+test-fast: $(STAMP) ## the quick tests only
+	$(PY) -m pytest -m "not slow"
+
+bench: $(STAMP) ## benchmarks at real and ten-times scale; figures go to docs/benchmarks.md
+	$(PY) -m benchmarks.run
+
+clean: ## remove generated data, results and memos (keeps data/raw and .venv)
+	rm -rf $(SIMULATED) $(PROCESSED) $(RESULTS) $(REPORTS)

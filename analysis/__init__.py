@@ -1,0 +1,1 @@
+"""Data side of the integrations study: load, validate, reconcile, model, panel, simulate."""

@@ -1,0 +1,1 @@
+"""Causal side of the integrations study: estimation, refutation, heterogeneity, report."""
