@@ -6,7 +6,7 @@ unless a sensitivity run asks for the flagged ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -96,3 +96,50 @@ def select_cell(
         X=covariate_matrix(rows),
         groups=pd.factorize(rows["customer_id"])[0],
     )
+
+
+def subset_cell(cell: Cell, mask: np.ndarray) -> Cell:
+    """The same cell restricted to the rows where ``mask`` is True.
+
+    Columns of the design matrix that become constant are dropped; cluster ids
+    keep their values (they only need to be equal within a customer).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    X = cell.X.loc[mask]
+    if len(X) > 1:
+        X = X.loc[:, X.std(ddof=0) > 0]
+    return replace(cell, rows=cell.rows.loc[mask], y=cell.y[mask], t=cell.t[mask], X=X,
+                   groups=cell.groups[mask])
+
+
+def with_treatment(cell: Cell, treatment: np.ndarray) -> Cell:
+    """The same cell with another 0/1 treatment vector (e.g. a placebo)."""
+    return replace(cell, t=np.asarray(treatment, dtype=int))
+
+
+def with_covariate(cell: Cell, name: str, values: np.ndarray) -> Cell:
+    """The same cell with one more covariate column (e.g. a random common cause)."""
+    X = cell.X.copy()
+    X[name] = np.asarray(values, dtype=float)
+    return replace(cell, X=X)
+
+
+def resample_customers(cell: Cell, rng: np.random.Generator) -> Cell:
+    """A bootstrap copy of the cell: customers drawn with replacement, all their rows kept.
+
+    A customer drawn k times appears k times under k distinct cluster ids.
+    """
+    unique_groups, position = np.unique(cell.groups, return_inverse=True)
+    draws = rng.integers(0, len(unique_groups), size=len(unique_groups))
+    rows_of_group = np.argsort(position, kind="stable")
+    starts = np.searchsorted(position[rows_of_group], np.arange(len(unique_groups) + 1))
+    chosen = np.sort(draws)
+    lengths = (starts[1:] - starts[:-1])[chosen]
+    before = np.cumsum(lengths) - lengths
+    index = rows_of_group[np.repeat(starts[chosen] - before, lengths) + np.arange(lengths.sum())]
+    new_groups = np.repeat(np.arange(len(chosen)), lengths)
+    X = cell.X.iloc[index].reset_index(drop=True)
+    if len(X) > 1:
+        X = X.loc[:, X.std(ddof=0) > 0]
+    return replace(cell, rows=cell.rows.iloc[index].reset_index(drop=True), y=cell.y[index],
+                   t=cell.t[index], X=X, groups=new_groups)

@@ -1,0 +1,316 @@
+"""Read the three raw extracts with DuckDB, every column as text, keeping line numbers.
+
+Two passes per file:
+
+1. :func:`scan_raw_file`, a byte-level pass in Python: the header (names, separator,
+   UTF-8 byte-order mark), the encoding (strict UTF-8; the line of the first bad byte
+   is reported), physical line count and blank lines.
+2. :func:`read_raw_table`, DuckDB's parallel CSV reader with every column as
+   ``VARCHAR`` (nothing is coerced) into a table with the physical ``line`` of
+   each record. Records DuckDB cannot split into the header's columns (a truncated
+   last line, an extra field, an unterminated quote) are returned as rejects, with
+   their line, for the quarantine.
+
+Decisions: a UTF-8 byte-order mark is accepted and noted in the checks; any other
+encoding (e.g. Latin-1) is an :class:`~analysis.errors.InputError`; columns may come in
+any order but must be exactly the expected names.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from analysis import paths
+from analysis.errors import InputError
+
+_CHUNK_BYTES = 1 << 24
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class RawFileSpec:
+    """One raw extract: its role, file name and the exact header columns."""
+
+    role: str
+    file_name: str
+    columns: tuple[str, ...]
+
+
+SEGMENTS = RawFileSpec("segments", paths.SEGMENTS_CSV, ("CUSTOMER_ID", "EMPLOYEE_SIZE", "CUSTOMER_SEGMENT"))
+METADATA = RawFileSpec(
+    "metadata",
+    paths.METADATA_CSV,
+    (
+        "CUSTOMER_ID",
+        "SNAPSHOT_MONTH",
+        "PRODUCT_TIER",
+        "NUM_OF_INTEGRATIONS",
+        "CUSTOMER_VALUE_BEGINNING_OF_MONTH",
+        "CUSTOMER_VALUE_END_OF_MONTH",
+        "CUSTOMER_CANCELLATION_DOLLARS",
+    ),
+)
+INTEGRATIONS = RawFileSpec("integrations", paths.INTEGRATIONS_CSV, ("INTEGRATION_ID", "CUSTOMER_ID", "SNAPSHOT_MONTH"))
+RAW_SPECS = (SEGMENTS, METADATA, INTEGRATIONS)
+
+
+@dataclass
+class RawScan:
+    """What the byte-level pass found in one file."""
+
+    file_name: str
+    header: tuple[str, ...]  # column names in file order
+    has_bom: bool
+    total_lines: int  # physical lines, header included
+    blank_lines: list[int] = field(default_factory=list)  # 1-based line numbers of empty lines
+
+    @property
+    def data_lines(self) -> int:
+        """Non-empty lines after the header: the rows read."""
+        return self.total_lines - 1 - len(self.blank_lines)
+
+
+@dataclass
+class RawRead:
+    """A raw file loaded into DuckDB table ``table`` (columns ``line`` + the header, all text)."""
+
+    spec: RawFileSpec
+    scan: RawScan
+    table: str
+    rows_accepted: int
+    rejects: list[dict]  # {line, reason, column, value, expected}
+
+    @property
+    def rows_read(self) -> int:
+        return self.scan.data_lines
+
+
+def _header_error(name: str, expected: tuple[str, ...], found: str) -> InputError:
+    return InputError(name, 1, None, f"expected the header '{','.join(expected)}'; found '{found[:120]}'")
+
+
+def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tuple[str, ...], bool]:
+    has_bom = first_line.startswith(_BOM)
+    raw = first_line[len(_BOM):] if has_bom else first_line
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InputError(name, 1, None, "expected a UTF-8 header line; found bytes that are not UTF-8") from None
+    if not text.strip():
+        raise _header_error(name, spec.columns, text)
+    if "," not in text and len(spec.columns) > 1:
+        for separator, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if separator in text:
+                raise InputError(name, 1, None, f"expected comma-separated columns; found {label} as the separator")
+        raise _header_error(name, spec.columns, text)
+    found = tuple(c.strip().strip('"').strip() for c in next(csv.reader([text])))
+    for position, column in enumerate(found, start=1):
+        if column not in spec.columns:
+            raise InputError(
+                name, 1, column or f"#{position}",
+                f"expected a column named one of {', '.join(spec.columns)}; found '{column}' at position {position}",
+            )
+    if len(set(found)) != len(found):
+        duplicated = sorted({c for c in found if found.count(c) > 1})[0]
+        raise InputError(name, 1, duplicated, "expected each column once; found it twice")
+    for column in spec.columns:
+        if column not in found:
+            raise InputError(name, 1, column, f"expected column {column} in the header; it is missing")
+    return found, has_bom
+
+
+def _encoding_error(name: str, header: tuple[str, ...], line_no: int, line: bytes, bad: int) -> InputError:
+    fields = next(csv.reader([line.decode("latin-1").rstrip("\r\n")]), [])
+    column = None
+    for index, value in enumerate(fields):
+        if any(ord(ch) > 127 for ch in value):
+            column = header[index] if index < len(header) else f"#{index + 1}"
+            break
+    return InputError(
+        name, line_no, column,
+        f"expected UTF-8 text; found byte 0x{bad:02X} (the file looks Latin-1/Windows-1252 encoded: re-export it as UTF-8)",
+    )
+
+
+def _blank_lines_in(block: bytes, first_line_no: int) -> list[int]:
+    """Line numbers of empty lines in a block of complete lines starting at a line start."""
+    blanks = []
+    if block.startswith((b"\n", b"\r\n")):
+        blanks.append(first_line_no)
+    for pattern in (b"\n\n", b"\n\r\n"):
+        start = block.find(pattern)
+        while start != -1:
+            blanks.append(first_line_no + block.count(b"\n", 0, start) + 1)
+            start = block.find(pattern, start + 1)
+    return sorted(set(blanks))
+
+
+def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
+    """Check header and encoding of one raw file and count its lines.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    spec : RawFileSpec
+        Expected columns.
+
+    Returns
+    -------
+    RawScan
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, bad header (missing, renamed or extra column, wrong
+        separator), bytes that are not UTF-8, or no data row after the header.
+    """
+    name = spec.file_name
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(name, None, None, f"expected the file in {path.parent}; it does not exist")
+    if path.stat().st_size == 0:
+        raise InputError(name, 1, None, f"expected a header line '{','.join(spec.columns)}'; found an empty file (0 bytes)")
+    header: tuple[str, ...] = ()
+    has_bom = False
+    lines_done = 0  # complete lines processed so far
+    blanks: list[int] = []
+    carry = b""
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(_CHUNK_BYTES)
+            buffer = carry + data
+            if not data:
+                complete, carry = buffer, b""
+            else:
+                cut = buffer.rfind(b"\n")
+                if cut == -1:
+                    carry = buffer
+                    continue
+                complete, carry = buffer[: cut + 1], buffer[cut + 1:]
+            if not complete:
+                break
+            if lines_done == 0:
+                end = complete.find(b"\n")
+                first = complete if end == -1 else complete[: end + 1]
+                header, has_bom = _check_header(name, spec, first)
+            try:
+                complete.decode("utf-8")
+            except UnicodeDecodeError as error:
+                start = complete.rfind(b"\n", 0, error.start) + 1
+                end = complete.find(b"\n", error.start)
+                line_no = lines_done + complete.count(b"\n", 0, error.start) + 1
+                bad_line = complete[start: end if end != -1 else len(complete)]
+                raise _encoding_error(name, header, line_no, bad_line, complete[error.start]) from None
+            blanks.extend(b for b in _blank_lines_in(complete, lines_done + 1) if b > 1)
+            lines_done += complete.count(b"\n") + (0 if complete.endswith(b"\n") else 1)
+            if not data:
+                break
+    scan = RawScan(name, header, has_bom, lines_done, blanks)
+    if scan.data_lines <= 0:
+        raise InputError(name, 2, None, "expected at least one data row after the header; found none")
+    return scan
+
+
+_REJECT_REASONS = {
+    "MISSING COLUMNS": "wrong_field_count",
+    "TOO MANY COLUMNS": "wrong_field_count",
+    "UNQUOTED VALUE": "malformed_quoting",
+    "INVALID ENCODING": "invalid_encoding",
+    "INVALID UNICODE": "invalid_encoding",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+
+
+def _sql_text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def read_raw_table(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFileSpec, scan: RawScan,
+                   table: str) -> RawRead:
+    """Load one scanned file into DuckDB table ``table``: ``line`` plus every column as text.
+
+    Records that do not split into the header's columns are left out of the
+    table and returned in :attr:`RawRead.rejects` with their physical line.
+
+    Raises
+    ------
+    InputError
+        When records and physical lines cannot be matched (e.g. a quoted field
+        running over several lines).
+    """
+    columns = "{" + ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in scan.header) + "}"
+    rejects_table, rejects_scan = f"{table}_rejects", f"{table}_reject_scans"
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} AS
+        SELECT row_number() OVER () AS ordinal, *
+        FROM read_csv({_sql_text(Path(path))}, header = true, delim = ',', quote = '"', escape = '"',
+                      auto_detect = false, columns = {columns}, store_rejects = true,
+                      rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}',
+                      strict_mode = true, null_padding = false, encoding = 'utf-8')"""
+    )
+    rows_accepted = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    reject_rows = con.execute(
+        f"""SELECT line, any_value(error_type) AS error_type, any_value(column_name) AS column_name,
+                   any_value(csv_line) AS csv_line, any_value(error_message) AS message
+            FROM {rejects_table} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+    con.execute(f"DROP TABLE IF EXISTS {rejects_scan}")
+    rejects = [
+        {
+            "line": int(line),
+            "reason": _REJECT_REASONS.get(str(error_type), "malformed_line"),
+            "column": column_name,
+            "value": (csv_line or "").strip("\r\n")[:200],
+            "expected": f"{len(scan.header)} comma-separated fields ({message})",
+        }
+        for line, error_type, column_name, csv_line, message in reject_rows
+    ]
+    if rows_accepted + len(rejects) != scan.data_lines:
+        first = rejects[0]["line"] if rejects else None
+        raise InputError(
+            spec.file_name, first, None,
+            f"expected one record per line; found {rows_accepted + len(rejects)} records on "
+            f"{scan.data_lines} data lines (a quoted field spans lines or a quote is not closed)",
+        )
+    _attach_line_numbers(con, table, scan, [r["line"] for r in rejects])
+    return RawRead(spec, scan, table, int(rows_accepted), rejects)
+
+
+def _attach_line_numbers(con: duckdb.DuckDBPyConnection, table: str, scan: RawScan, reject_lines: list[int]) -> None:
+    """Replace ``ordinal`` by the physical ``line`` (header = line 1)."""
+    excluded = sorted(set(scan.blank_lines) | set(reject_lines))
+    if not excluded:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT ordinal + 1 AS line, * EXCLUDE (ordinal) FROM {table}")
+        return
+    all_lines = np.arange(2, scan.total_lines + 1, dtype=np.int64)
+    kept_lines = all_lines[~np.isin(all_lines, np.asarray(excluded, dtype=np.int64))]
+    line_map = pa.table({"ordinal": np.arange(1, len(kept_lines) + 1, dtype=np.int64), "line": kept_lines})
+    con.register("line_map_view", line_map)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} AS
+        SELECT m.line, t.* EXCLUDE (ordinal) FROM {table} t JOIN line_map_view m USING (ordinal) ORDER BY m.line"""
+    )
+    con.unregister("line_map_view")
+
+
+def load_raw_files(con: duckdb.DuckDBPyConnection, data_dir: Path) -> dict[str, RawRead]:
+    """Scan and load the three extracts of ``data_dir`` into tables ``raw_<role>``.
+
+    Returns
+    -------
+    dict
+        Role (``segments``, ``metadata``, ``integrations``) -> :class:`RawRead`.
+    """
+    data_dir = Path(data_dir)
+    scans = {spec.role: scan_raw_file(data_dir / spec.file_name, spec) for spec in RAW_SPECS}
+    return {
+        spec.role: read_raw_table(con, data_dir / spec.file_name, spec, scans[spec.role], f"raw_{spec.role}")
+        for spec in RAW_SPECS
+    }
