@@ -18,6 +18,7 @@ any order but must be exactly the expected names.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,8 @@ class RawRead:
 
 
 def _header_error(name: str, expected: tuple[str, ...], found: str) -> InputError:
-    return InputError(name, 1, None, f"expected the header '{','.join(expected)}'; found '{found[:120]}'")
+    what = "an empty line" if not found.strip() else "a line without commas"
+    return InputError(name, 1, None, f"expected the header '{','.join(expected)}'; found {what}")
 
 
 def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tuple[str, ...], bool]:
@@ -109,6 +111,9 @@ def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tupl
                 raise InputError(name, 1, None, f"expected comma-separated columns; found {label} as the separator")
         raise _header_error(name, spec.columns, text)
     found = tuple(c.strip().strip('"').strip() for c in next(csv.reader([text])))
+    if any(re.fullmatch(r"[Hh]\d{1,8}", column) for column in found):
+        raise InputError(name, 1, None, f"expected the header '{','.join(spec.columns)}'; "
+                                        "found a data row (the header line is missing)")
     for position, column in enumerate(found, start=1):
         if column not in spec.columns:
             raise InputError(
@@ -248,7 +253,7 @@ def read_raw_table(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFileSpec
     rejects_table, rejects_scan = f"{table}_rejects", f"{table}_reject_scans"
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
-        SELECT row_number() OVER () AS ordinal, *
+        SELECT row_number() OVER () + 1 AS line, *
         FROM read_csv({_sql_text(Path(path))}, header = true, delim = ',', quote = '"', escape = '"',
                       auto_detect = false, columns = {columns}, store_rejects = true,
                       rejects_table = '{rejects_table}', rejects_scan = '{rejects_scan}',
@@ -284,18 +289,18 @@ def read_raw_table(con: duckdb.DuckDBPyConnection, path: Path, spec: RawFileSpec
 
 
 def _attach_line_numbers(con: duckdb.DuckDBPyConnection, table: str, scan: RawScan, reject_lines: list[int]) -> None:
-    """Replace ``ordinal`` by the physical ``line`` (header = line 1)."""
+    """Correct ``line`` (record ordinal + 1) to the physical line when lines were skipped or rejected."""
     excluded = sorted(set(scan.blank_lines) | set(reject_lines))
     if not excluded:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT ordinal + 1 AS line, * EXCLUDE (ordinal) FROM {table}")
         return
     all_lines = np.arange(2, scan.total_lines + 1, dtype=np.int64)
     kept_lines = all_lines[~np.isin(all_lines, np.asarray(excluded, dtype=np.int64))]
-    line_map = pa.table({"ordinal": np.arange(1, len(kept_lines) + 1, dtype=np.int64), "line": kept_lines})
+    line_map = pa.table({"ordinal": np.arange(2, len(kept_lines) + 2, dtype=np.int64), "physical": kept_lines})
     con.register("line_map_view", line_map)
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
-        SELECT m.line, t.* EXCLUDE (ordinal) FROM {table} t JOIN line_map_view m USING (ordinal) ORDER BY m.line"""
+        SELECT m.physical AS line, t.* EXCLUDE (line)
+        FROM {table} t JOIN line_map_view m ON t.line = m.ordinal ORDER BY m.physical"""
     )
     con.unregister("line_map_view")
 

@@ -68,7 +68,7 @@ def _create_model_tables(con: duckdb.DuckDBPyConnection, segments: str, metadata
     con.execute(
         f"""CREATE OR REPLACE TABLE {schema.FCT_CUSTOMER_INTEGRATION_MONTH} AS
         SELECT customer_id, month, integration_id, integration_kind
-        FROM {integrations} WHERE reason IS NULL ORDER BY customer_id, month, integration_id"""
+        FROM {integrations} WHERE reason IS NULL ORDER BY line"""
     )
 
 

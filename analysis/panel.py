@@ -115,22 +115,27 @@ def build_panel(
     flagged_months = np.isin(np.asarray(arrays.months, dtype=object), list(tracking_change_months))
     categories = _customer_categories(customers, arrays.customer_ids)
 
+    # string columns are built once per distinct value and gathered with take (no per-row Python objects)
+    customer_labels = pd.array(arrays.customer_ids, dtype="str")
+    month_labels = pd.array(arrays.months, dtype="str")
+    tier_labels = pd.array(_TIER_LABELS, dtype="str")
+    category_labels = {name: pd.array(values, dtype="str") for name, values in categories.items()}
     frames = []
     for treatment, (risk_set, treated) in variants.items():
         month_idx, customer_idx = np.nonzero(risk_set.T)  # ordered by cohort, then customer
+        tier_rank = covariates["tier_rank"][customer_idx, month_idx]
         columns = {
-            "customer_id": arrays.customer_ids[customer_idx],
-            "cohort": np.asarray(arrays.months, dtype=object)[month_idx],
-            "treatment": np.full(len(customer_idx), treatment, dtype=object),
+            "customer_id": customer_labels.take(customer_idx),
+            "cohort": month_labels.take(month_idx),
+            "treatment": pd.array([treatment], dtype="str").take(np.zeros(len(customer_idx), dtype=np.int64)),
             schema.TREATED: treated[customer_idx, month_idx].astype(np.int8),
             schema.FLAGGED: flagged_months[month_idx],
         }
         for name in schema.NUMERIC_COVARIATES:
             columns[name] = covariates[name][customer_idx, month_idx]
-        tier_rank = covariates["tier_rank"][customer_idx, month_idx]
-        columns["tier"] = _TIER_LABELS[np.where(tier_rank < 0, len(_TIER_LABELS) - 1, tier_rank)]
+        columns["tier"] = tier_labels.take(np.where(tier_rank < 0, len(_TIER_LABELS) - 1, tier_rank))
         for name in _DIM_CATEGORIES:
-            columns[name] = categories[name][customer_idx]
+            columns[name] = category_labels[name].take(customer_idx)
         for name in (schema.ELIGIBLE_CANCEL, schema.ELIGIBLE_UPGRADE):
             columns[name] = eligibility[name][customer_idx, month_idx]
         columns["mrr_bom"] = covariates["mrr_bom"][customer_idx, month_idx]
@@ -138,8 +143,6 @@ def build_panel(
             columns[name] = value[customer_idx, month_idx]
         frames.append(pd.DataFrame(columns))
     panel = pd.concat(frames, ignore_index=True)[panel_columns()]
-    for name in ("customer_id", "cohort", "treatment") + tuple(_DIM_CATEGORIES) + ("tier",):
-        panel[name] = panel[name].astype(str)
 
     counts = count_panel(arrays, variants, outcomes, flagged_months)
     return PanelResult(panel=panel, counts=counts, summary=_summary(arrays, panel, counts, flagged_months))

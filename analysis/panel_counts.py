@@ -56,11 +56,16 @@ def count_panel(
         customer_months = at_risk_month.sum(axis=0)
         panel_rows = risk_set.sum(axis=0)
         panel_treated = treated.sum(axis=0)
+        cells = np.flatnonzero(risk_set)  # row-major: cell // n_months = customer, cell % n_months = month
+        cell_month = cells % n_months
+        cell_treated = treated.ravel()[cells]
         for h in schema.HORIZONS:
             for outcome in schema.OUTCOMES:
                 _value, status = outcomes[schema.outcome_column(outcome, h)]
-                by_status = np.stack([(risk_set & (status == s)).sum(axis=0) for s in range(n_status)])
-                n_treated = (treated & (status == OBSERVED)).sum(axis=0)
+                cell_status = status.ravel()[cells].astype(np.int64)
+                by_status = np.bincount(cell_status * n_months + cell_month,
+                                        minlength=n_status * n_months).reshape(n_status, n_months)
+                n_treated = np.bincount(cell_month[cell_treated & (cell_status == OBSERVED)], minlength=n_months)
                 for t in range(n_months):
                     record = {
                         "treatment": treatment, "outcome": outcome, "horizon": h,

@@ -37,7 +37,7 @@ def _absence_status(arrays: CustomerMonthArrays, window: list[int]) -> tuple[np.
 
 
 def _cancel(arrays: CustomerMonthArrays, t: int, h: int):
-    window = list(range(t, t + h + 1))
+    window = list(range(t + 1, t + h + 1))
     complete, absent_reason = _absence_status(arrays, window)
     cancel = np.where(arrays.present[:, window], np.nan_to_num(arrays.cancel[:, window], nan=0.0), 0.0)
     any_cancel = (cancel > 0).any(axis=1)

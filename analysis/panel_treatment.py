@@ -61,20 +61,22 @@ def new_integration_arrays(
         raise InputError(table, row + 1, "integration_kind",
                          f"expected marketplace or custom; found {kind.iloc[row]!r}")
     n_customers, n_months = arrays.shape
-    customer = np.searchsorted(arrays.customer_ids, rows["customer_id"].astype(str).to_numpy(dtype=str))
-    customer = np.minimum(customer, max(n_customers - 1, 0))
-    known_customer = (arrays.customer_ids[customer] == rows["customer_id"].astype(str).to_numpy(dtype=str)
-                      if n_customers else np.zeros(len(rows), dtype=bool))
+    customer = pd.Index(arrays.customer_ids).get_indexer(rows["customer_id"].astype(str))
     month = pd.Index(arrays.months).get_indexer(rows["month"].astype(str))
-    keep = known_customer & (month >= 0)
-    identity = pd.factorize(normalise_integration_id(rows["integration_id"], kind))[0]
+    keep = (customer >= 0) & (month >= 0)
+    identity = pd.factorize(normalise_integration_id(rows["integration_id"], kind))[0].astype(np.int64)
+    n_ids = int(identity.max(initial=0)) + 1
     out = {}
     for name in KINDS:
         selected = keep & (kind == name).to_numpy()
-        c, m, i = customer[selected], month[selected].astype(np.int64), identity[selected].astype(np.int64)
-        key = (c.astype(np.int64) * (n_months + 1) + m) * (int(identity.max(initial=0)) + 1) + i
-        previous_key = (c.astype(np.int64) * (n_months + 1) + (m - 1)) * (int(identity.max(initial=0)) + 1) + i
-        is_new = (m >= 1) & ~np.isin(previous_key, key)
+        c, m, i = customer[selected].astype(np.int64), month[selected].astype(np.int64), identity[selected]
+        # one integer per (customer, month, id); month m - 1 of the same customer and id is key - n_ids
+        key = (c * n_months + m) * n_ids + i
+        listed = np.sort(key)
+        previous = key - n_ids
+        position = np.minimum(np.searchsorted(listed, previous), max(len(listed) - 1, 0))
+        listed_before = listed[position] == previous
+        is_new = (m >= 1) & ~listed_before
         flags = np.zeros((n_customers, n_months), dtype=bool)
         flags[c[is_new], m[is_new] - 1] = True
         out[name] = flags

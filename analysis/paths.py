@@ -42,3 +42,7 @@ def has_raw_files(directory: Path) -> bool:
 def default_input_dir() -> Path:
     """The user's `data/raw/` when it holds the three extracts, else the simulated set."""
     return RAW_DIR if has_raw_files(RAW_DIR) else SIMULATED_DIR
+
+# Benchmark data sets (simulated at real and ten-times scale); generated, never committed.
+BENCH_DIR = DATA_DIR / "bench"
+BENCHMARKS_MD = DOCS_DIR / "benchmarks.md"

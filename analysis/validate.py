@@ -123,6 +123,13 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, read: RawRead, parsed: str)
     )
 
 
+def _printable_value(reason: str, column: str | None, value: str | None) -> str:
+    """The offending value for a one-line error, withheld when it could be a customer ID or a whole row."""
+    if column == "CUSTOMER_ID" or reason in ("wrong_field_count", "malformed_quoting"):
+        return "something else (value not shown: it may identify a customer)"
+    return f"'{(value or '')[:60]}'"
+
+
 def _raise_if_unusable(con: duckdb.DuckDBPyConnection, read: RawRead, parsed: str) -> None:
     """A file is unusable when no row survives or one value check fails for most rows."""
     rows_read = read.rows_read
@@ -143,9 +150,10 @@ def _raise_if_unusable(con: duckdb.DuckDBPyConnection, read: RawRead, parsed: st
             if detail is None:
                 reject = next(r for r in read.rejects if r["line"] == line)
                 detail = (reject["expected"], reject["value"])
+            found = _printable_value(reason, column, detail[1])
             raise InputError(
                 read.spec.file_name, line, column,
-                f"expected {detail[0]}; found '{detail[1]}' ({reason} on {n} of {rows_read} rows: "
+                f"expected {detail[0]}; found {found} ({reason} on {n} of {rows_read} rows: "
                 f"the file is not in the expected format)",
             )
     kept = con.execute(f"SELECT count(*) FROM {parsed} WHERE reason IS NULL").fetchone()[0]
@@ -154,38 +162,47 @@ def _raise_if_unusable(con: duckdb.DuckDBPyConnection, read: RawRead, parsed: st
         raise InputError(read.spec.file_name, line, column, f"expected at least one usable row; every row was quarantined (first: {reason})")
 
 
-def _mark_duplicates(con: duckdb.DuckDBPyConnection, parsed: str, key: list[str], values: list[str]) -> None:
-    """Mark conflicting duplicates (all rows of the key) and exact duplicates (all but the first)."""
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, parsed: str, key: list[str], values: list[str],
+                     column: str = "CUSTOMER_ID") -> None:
+    """Mark conflicting duplicates (all rows of the key) and exact duplicates (all but the first).
+
+    Only keys that occur more than once among the usable rows are ranked, so the
+    common case (no duplicates) costs one hash aggregation.
+    """
     key_sql = ", ".join(key)
     value_sql = ", ".join(f"coalesce(CAST({v} AS VARCHAR), '<null>')" for v in values) if values else "''"
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {parsed} AS
-        WITH ranked AS (
-            SELECT *,
-                count(DISTINCT concat_ws('|', {value_sql})) FILTER (WHERE reason IS NULL)
-                    OVER (PARTITION BY {key_sql}) AS n_versions,
-                count(DISTINCT id_raw) FILTER (WHERE reason IS NULL) OVER (PARTITION BY {key_sql}) AS n_spellings,
-                row_number() OVER (PARTITION BY {key_sql}, (reason IS NULL) ORDER BY line) AS copy_number
-            FROM {parsed}
+    keys, marks = f"{parsed}_duplicate_keys", f"{parsed}_duplicate_marks"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {keys} AS
+                    SELECT {key_sql} FROM {parsed} WHERE reason IS NULL GROUP BY ALL HAVING count(*) > 1""")
+    if con.execute(f"SELECT count(*) FROM {keys}").fetchone()[0]:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {marks} AS
+            WITH candidates AS (SELECT p.* FROM {parsed} p JOIN {keys} USING ({key_sql}) WHERE p.reason IS NULL),
+            ranked AS (
+                SELECT line, {key_sql},
+                    count(DISTINCT concat_ws('|', {value_sql})) OVER (PARTITION BY {key_sql}) AS n_versions,
+                    count(DISTINCT id_raw) OVER (PARTITION BY {key_sql}) AS n_spellings,
+                    row_number() OVER (PARTITION BY {key_sql} ORDER BY line) AS copy_number
+                FROM candidates)
+            SELECT line,
+                CASE WHEN n_versions > 1 AND n_spellings > 1 THEN 'ambiguous_id'
+                     WHEN n_versions > 1 THEN 'conflicting_duplicate'
+                     WHEN n_spellings > 1 THEN 'duplicate_after_id_normalisation'
+                     ELSE 'exact_duplicate' END AS reason,
+                concat_ws(' ', {key_sql}) AS reason_value,
+                CASE WHEN n_versions > 1 AND n_spellings > 1
+                          THEN 'one row per key ({key_sql}); differently written IDs normalise to this key and disagree'
+                     WHEN n_versions > 1 THEN 'one row per key ({key_sql}); rows with this key disagree'
+                     ELSE 'one row per key ({key_sql}); a row with the same values came earlier' END AS expected
+            FROM ranked WHERE n_versions > 1 OR copy_number > 1"""
         )
-        SELECT * EXCLUDE (n_versions, n_spellings, copy_number, reason, reason_column, reason_value, expected),
-            CASE WHEN reason IS NOT NULL THEN reason
-                 WHEN n_versions > 1 AND n_spellings > 1 THEN 'ambiguous_id'
-                 WHEN n_versions > 1 THEN 'conflicting_duplicate'
-                 WHEN copy_number > 1 AND n_spellings > 1 THEN 'duplicate_after_id_normalisation'
-                 WHEN copy_number > 1 THEN 'exact_duplicate' END AS reason,
-            CASE WHEN reason IS NOT NULL THEN reason_column
-                 WHEN n_versions > 1 OR copy_number > 1 THEN {_sql_text(key[0])} END AS reason_column,
-            CASE WHEN reason IS NOT NULL THEN reason_value
-                 WHEN n_versions > 1 OR copy_number > 1 THEN concat_ws(' ', {key_sql}) END AS reason_value,
-            CASE WHEN reason IS NOT NULL THEN expected
-                 WHEN n_versions > 1 AND n_spellings > 1
-                      THEN 'one row per key ({key_sql}); differently written IDs normalise to this key and disagree'
-                 WHEN n_versions > 1 THEN 'one row per key ({key_sql}); rows with this key disagree'
-                 WHEN copy_number > 1 THEN 'one row per key ({key_sql}); an identical row came earlier' END
-                 AS expected
-        FROM ranked ORDER BY line"""
-    )
+        con.execute(
+            f"""UPDATE {parsed} SET reason = d.reason, reason_column = {_sql_text(column)},
+                    reason_value = d.reason_value, expected = d.expected
+                FROM {marks} d WHERE {parsed}.line = d.line"""
+        )
+        con.execute(f"DROP TABLE {marks}")
+    con.execute(f"DROP TABLE {keys}")
 
 
 def validate_segments(con: duckdb.DuckDBPyConnection, read: RawRead) -> str:
@@ -214,7 +231,7 @@ def validate_segments(con: duckdb.DuckDBPyConnection, read: RawRead) -> str:
         SELECT *, CASE WHEN region IS NOT NULL AND team IS NOT NULL THEN region || ' ' || team END
                   AS customer_segment,
                {_reason_columns(checks)}
-        FROM p ORDER BY line"""
+        FROM p"""
     )
     _mark_duplicates(con, parsed, ["customer_id"], ["employee_size", "customer_segment"])
     _raise_if_unusable(con, read, parsed)
@@ -222,11 +239,11 @@ def validate_segments(con: duckdb.DuckDBPyConnection, read: RawRead) -> str:
     return parsed
 
 
-def _money_checks(raw: str, alias: str, column: str, non_negative: bool) -> list[Check]:
-    checks = [Check("unparseable_money", column, f"{alias} <> '' AND parse_money({alias}) IS NULL", alias,
+def _money_checks(parsed: str, alias: str, column: str, non_negative: bool) -> list[Check]:
+    checks = [Check("unparseable_money", column, f"{alias} <> '' AND {parsed} IS NULL", alias,
                     "money like $1,440.00, 389.34, 0, -$680.00 or empty")]
     if non_negative:
-        checks.append(Check("negative_mrr", column, f"parse_money({alias}) < 0", alias, "a value >= 0"))
+        checks.append(Check("negative_mrr", column, f"{parsed} < 0", alias, "a value >= 0"))
     return checks
 
 
@@ -252,9 +269,9 @@ def validate_metadata(con: duckdb.DuckDBPyConnection, read: RawRead, today: date
               f"length(ltrim(count_raw, '0')) > 6 OR TRY_CAST(count_raw AS BIGINT) > {MAX_INTEGRATIONS}", "count_raw",
               f"an integer between 0 and {MAX_INTEGRATIONS}"),
     ]
-    checks += _money_checks("CUSTOMER_VALUE_BEGINNING_OF_MONTH", "bom_raw", "CUSTOMER_VALUE_BEGINNING_OF_MONTH", True)
-    checks += _money_checks("CUSTOMER_VALUE_END_OF_MONTH", "eom_raw", "CUSTOMER_VALUE_END_OF_MONTH", True)
-    checks += _money_checks("CUSTOMER_CANCELLATION_DOLLARS", "cancel_raw", "CUSTOMER_CANCELLATION_DOLLARS", False)
+    checks += _money_checks("mrr_bom", "bom_raw", "CUSTOMER_VALUE_BEGINNING_OF_MONTH", True)
+    checks += _money_checks("mrr_eom", "eom_raw", "CUSTOMER_VALUE_END_OF_MONTH", True)
+    checks += _money_checks("cancel_signed", "cancel_raw", "CUSTOMER_CANCELLATION_DOLLARS", False)
     raw_columns = {
         "CUSTOMER_ID": "id_raw", "SNAPSHOT_MONTH": "month_raw", "PRODUCT_TIER": "tier_raw",
         "NUM_OF_INTEGRATIONS": "count_raw", "CUSTOMER_VALUE_BEGINNING_OF_MONTH": "bom_raw",
@@ -266,19 +283,13 @@ def validate_metadata(con: duckdb.DuckDBPyConnection, read: RawRead, today: date
         p AS (
             SELECT *, normalise_id(id_raw) AS customer_id,
                 CASE WHEN regexp_full_match(month_raw, '[0-9]{{4}}-(0[1-9]|1[0-2])') THEN month_raw END AS month,
-                {_case_map('tier_raw', tiers)} AS product_tier
+                {_case_map('tier_raw', tiers)} AS product_tier,
+                TRY_CAST(count_raw AS INTEGER) AS n_integrations,
+                parse_money(bom_raw) AS mrr_bom, parse_money(eom_raw) AS mrr_eom,
+                parse_money(cancel_raw) AS cancel_signed
             FROM r)
         SELECT *, {_reason_columns(checks)}
-        FROM p ORDER BY line"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {parsed} AS
-        SELECT * EXCLUDE (reason, reason_column, reason_value, expected), reason, reason_column, reason_value, expected,
-            CASE WHEN reason IS NULL THEN TRY_CAST(count_raw AS INTEGER) END AS n_integrations,
-            CASE WHEN reason IS NULL THEN parse_money(bom_raw) END AS mrr_bom,
-            CASE WHEN reason IS NULL THEN parse_money(eom_raw) END AS mrr_eom,
-            CASE WHEN reason IS NULL THEN parse_money(cancel_raw) END AS cancel_signed
-        FROM {parsed}"""
+        FROM p"""
     )
     _mark_month_range(con, parsed, today or date.today())
     _mark_duplicates(con, parsed, ["customer_id", "month"],
@@ -342,6 +353,8 @@ def validate_integrations(con: duckdb.DuckDBPyConnection, read: RawRead, metadat
               "an integer marketplace ID or a Custom... ID"),
         Check("malformed_integration_id", "INTEGRATION_ID", "integration_kind IS NULL", "integration_raw",
               "an integer marketplace ID or a Custom... ID"),
+        Check("orphan_no_metadata", "CUSTOMER_ID", "NOT has_metadata", "concat_ws(' ', customer_id, month)",
+              "a customer-month present in customer_metadata.csv"),
     ]
     con.execute(
         f"""CREATE OR REPLACE TABLE {parsed} AS
@@ -354,20 +367,14 @@ def validate_integrations(con: duckdb.DuckDBPyConnection, read: RawRead, metadat
                 integration_raw AS integration_id,
                 CASE WHEN regexp_full_match(integration_raw, '[0-9]+') THEN 'marketplace'
                      WHEN regexp_full_match(integration_raw, '(?i)custom.*') THEN 'custom' END AS integration_kind
-            FROM r)
-        SELECT *, {_reason_columns(checks)}
-        FROM p ORDER BY line"""
+            FROM r),
+        keys AS (SELECT DISTINCT customer_id, month, true AS has_metadata FROM {metadata} WHERE reason IS NULL),
+        j AS (SELECT p.*, coalesce(keys.has_metadata, false) AS has_metadata
+              FROM p LEFT JOIN keys ON p.customer_id = keys.customer_id AND p.month = keys.month)
+        SELECT * EXCLUDE (has_metadata), {_reason_columns(checks)}
+        FROM j"""
     )
     _mark_duplicates(con, parsed, ["customer_id", "month", "integration_id"], [])
-    con.execute(
-        f"""UPDATE {parsed} SET reason = 'orphan_no_metadata', reason_column = 'CUSTOMER_ID',
-                reason_value = concat_ws(' ', customer_id, month),
-                expected = 'a customer-month present in customer_metadata.csv'
-            WHERE reason IS NULL AND NOT EXISTS (
-                SELECT 1 FROM {metadata} m
-                WHERE m.reason IS NULL AND m.customer_id = {parsed}.customer_id AND m.month = {parsed}.month)"""
-    )
-    _raise_if_unusable(con, read, parsed)
     orphans, total = con.execute(
         f"SELECT count(*) FILTER (WHERE reason = 'orphan_no_metadata'), count(*) FROM {parsed}"
     ).fetchone()
@@ -378,5 +385,6 @@ def validate_integrations(con: duckdb.DuckDBPyConnection, read: RawRead, metadat
             f"expected integration rows to match customer-months of customer_metadata.csv; "
             f"{orphans} of {read.rows_read} rows do not (do the customer IDs or months use another format?)",
         )
+    _raise_if_unusable(con, read, parsed)
     _quarantine_rows(con, read, parsed)
     return parsed

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from analysis import paths
@@ -44,7 +45,8 @@ def choose_engine(engine: str | None = None) -> str:
     return engine
 
 
-def render_report(results_dir: Path, out_dir: Path, engine: str | None = None) -> list[Path]:
+def render_report(results_dir: Path, out_dir: Path, engine: str | None = None,
+                  timings: dict | None = None) -> list[Path]:
     """Render the memo from ``results_dir`` into ``out_dir``.
 
     Parameters
@@ -56,6 +58,8 @@ def render_report(results_dir: Path, out_dir: Path, engine: str | None = None) -
     engine : str, optional
         ``"auto"`` (quarto when on the PATH, else the fallback), ``"quarto"`` or
         ``"fallback"``; default from ``$MEMO_RENDERER``, else auto.
+    timings : dict, optional
+        Filled with seconds per step (``execute``, ``html``, ``pdf`` or ``quarto``) for benchmarks.
 
     Returns
     -------
@@ -73,10 +77,13 @@ def render_report(results_dir: Path, out_dir: Path, engine: str | None = None) -
                          "expected a results folder written by `python -m causal run`; it does not exist")
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
+    timings = {} if timings is None else timings
     if choose_engine(engine) == "quarto":
+        started = time.perf_counter()
         _render_with_quarto(results_dir, out_dir)
+        timings["quarto"] = time.perf_counter() - started
     else:
-        _render_with_fallback(results_dir, html_path, pdf_path)
+        _render_with_fallback(results_dir, html_path, pdf_path, timings)
     _refuse_customer_ids(results_dir, html_path)
     return [html_path, pdf_path]
 
@@ -90,17 +97,23 @@ def _kernel_env(results_dir: Path) -> dict[str, str]:
     return env
 
 
-def _render_with_fallback(results_dir: Path, html_path: Path, pdf_path: Path) -> None:
+def _render_with_fallback(results_dir: Path, html_path: Path, pdf_path: Path, timings: dict) -> None:
     """Execute report.qmd's cells with nbclient, then pandoc to HTML and pandoc + typst to PDF."""
     with tempfile.TemporaryDirectory(prefix="memo-build-") as tmp:
         build_dir = Path(tmp)
+        started = time.perf_counter()
         meta, body = run_document(paths.REPORT_QMD, build_dir, _kernel_env(results_dir), ASSETS_DIR)
+        timings["execute"] = time.perf_counter() - started
         if CUSTOMER_ID.search(body):
             raise InputError(str(results_dir), None, None,
                              "the memo would show a customer ID; results files must be aggregate")
         markdown = document_markdown(meta, body)
+        started = time.perf_counter()
         to_html(markdown, build_dir, html_path, QUARTO_YML)
+        timings["html"] = time.perf_counter() - started
+        started = time.perf_counter()
         to_pdf(markdown, build_dir, pdf_path, QUARTO_YML)
+        timings["pdf"] = time.perf_counter() - started
 
 
 def _render_with_quarto(results_dir: Path, out_dir: Path) -> None:

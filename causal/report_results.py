@@ -128,6 +128,8 @@ class MemoInputs:
     dollars: pd.DataFrame | None = None
     heterogeneity_summary: dict | None = None
     sensitivity: dict | None = None
+    sensitivity_flagged: pd.DataFrame | None = None
+    trimming: pd.DataFrame | None = None
     figures: list[Path] = field(default_factory=list)
 
     @property
@@ -184,5 +186,7 @@ def load_memo_inputs(results_dir: Path) -> MemoInputs:
         dollars=read_csv(results_dir / "dollars.csv"),
         heterogeneity_summary=heterogeneity if isinstance(heterogeneity, dict) else None,
         sensitivity=_sensitivity(results_dir),
+        sensitivity_flagged=_effects(read_csv(results_dir / "sensitivity_flagged.csv")),
+        trimming=read_csv(results_dir / "trimming.csv"),
         figures=figure_files(results_dir / "figures"),
     )

@@ -72,10 +72,31 @@ def _tracking_sentence(m: MemoInputs) -> str:
         return ("No month-to-month jump in integration counts looked like a change in what was tracked, "
                 "so every month is used.")
     names = ", ".join(f"into {b}" if b else f"after {a}" for a, b in pairs)
-    return (f"The transition {names} was flagged: integration counts (mostly custom integrations) jumped "
-            f"at once, which looks like a change in what was tracked rather than in what customers did. "
+    return (f"The transition {names} was flagged: integration counts jumped at once{_tracking_numbers(m, pairs)}, "
+            f"which looks like a change in what was tracked rather than in what customers did. "
             f"Adoption across {'that transition' if len(pairs) == 1 else 'those transitions'} is left out of "
             f"the main estimates and used only in a sensitivity check.")
+
+
+def _tracking_numbers(m: MemoInputs, pairs) -> str:
+    """`` (custom integrations from 10% to 43% of all; 3.3 to 5.5 per customer)`` for the flagged transitions."""
+    changes = (m.data_quality or {}).get("tracking_changes") or []
+    flagged = {a for a, _ in pairs}
+    texts = []
+    for change in changes if isinstance(changes, list) else []:
+        if not isinstance(change, dict) or str(change.get("month")) not in flagged:
+            continue
+        share = (change.get("custom_share_from"), change.get("custom_share_to"))
+        count = (change.get("mean_n_integrations_from"), change.get("mean_n_integrations_to"))
+        bits = []
+        if all(isinstance(v, (int, float)) for v in share):
+            bits.append(f"custom integrations went from {fmt_percent(share[0], 0)} to {fmt_percent(share[1], 0)} "
+                        f"of all integrations")
+        if all(isinstance(v, (int, float)) for v in count):
+            bits.append(f"the average count per customer from {fmt_number(count[0], 1)} to {fmt_number(count[1], 1)}")
+        if bits:
+            texts.append(", ".join(bits))
+    return f" ({'; '.join(texts)})" if texts else ""
 
 
 def _summary_value(summary: dict | None, *tokens: str):
@@ -106,8 +127,8 @@ def _trend_sentence(m: MemoInputs) -> str:
     months = _months(m)
     first = (summary or {}).get("first_month") or (months[0] if months else "the first month")
     last = (summary or {}).get("last_month") or (months[-1] if months else "the last month")
-    mean_first = _summary_value(summary, "mean", "first") or _summary_value(summary, "mean", str(first))
-    mean_last = _summary_value(summary, "mean", "last") or _summary_value(summary, "mean", str(last))
+    mean_first = _summary_value(summary, "mean_integrations", "first") or _summary_value(summary, "mean", "first")
+    mean_last = _summary_value(summary, "mean_integrations", "last") or _summary_value(summary, "mean", "last")
     zero_first = _share(_summary_value(summary, "zero", "first"))
     zero_last = _share(_summary_value(summary, "zero", "last"))
     parts = []
@@ -117,48 +138,29 @@ def _trend_sentence(m: MemoInputs) -> str:
     if zero_first is not None and zero_last is not None:
         parts.append(f"The share of customers with none went from {fmt_percent(zero_first)} to "
                      f"{fmt_percent(zero_last)}.")
+    adoption = _share(_summary_value(summary, "adoption"))
+    if adoption is not None:
+        parts.append(f"In a typical month (leaving out flagged transitions) {fmt_percent(adoption, 0)} of customers "
+                     f"added at least one integration.")
     if not parts:
         return not_available("usage trend summary (trends/summary.json)")
     return " ".join(parts)
 
 
-def _refutation_tally(m: MemoInputs) -> tuple[int, int, pd.DataFrame]:
-    """(passed, total, failed rows) over the refutations of the primary treatment."""
+HIDDEN_FACTOR = "unobserved|sensitiv|e_value|robustness"  # refuters that probe unmeasured confounding
+
+
+def _refutation_tally(m: MemoInputs, hidden: bool = False) -> tuple[int, int, pd.DataFrame]:
+    """(passed, total, failed rows) for the primary treatment's re-estimation checks (or hidden-factor ones)."""
     ref = m.refutations
     if ref is None or not len(ref):
         return 0, 0, pd.DataFrame()
     rows = ref[ref["treatment"] == PRIMARY] if "treatment" in ref.columns and (ref["treatment"] == PRIMARY).any() else ref
+    is_hidden = rows["refuter"].str.contains(HIDDEN_FACTOR, case=False, regex=True)
+    rows = rows[is_hidden if hidden else ~is_hidden]
     judged = rows[rows["passed"].notna()]
     failed = judged[judged["passed"] == False]  # noqa: E712
     return int((judged["passed"] == True).sum()), int(len(judged)), failed  # noqa: E712
-
-
-def _dollar_headline(m: MemoInputs) -> tuple[float, float | None, float | None, str] | None:
-    """(estimate, low, high, label) for yearly MRR retained, from dollars.csv or the summary."""
-    frame = m.dollars
-    if frame is not None and len(frame):
-        text_cols = [c for c in frame.columns if frame[c].dtype == object]
-        for _, row in frame.iterrows():
-            label = " ".join(str(row[c]) for c in text_cols).lower()
-            if any(w in label for w in ("year", "annual")) and "estimate" in frame.columns:
-                low = row.get("ci_low")
-                high = row.get("ci_high")
-                return (float(row["estimate"]), None if is_missing(low) else float(low),
-                        None if is_missing(high) else float(high), " ".join(str(row[c]) for c in text_cols))
-        year_cols = [c for c in frame.columns if any(w in c.lower() for w in ("year", "annual"))
-                     and pd.api.types.is_numeric_dtype(frame[c])]
-        if year_cols:
-            main = [c for c in year_cols if not any(w in c.lower() for w in ("low", "high", "lo", "hi"))]
-            column = (main or year_cols)[0]
-            low = next((c for c in year_cols if "low" in c.lower()), None)
-            high = next((c for c in year_cols if "high" in c.lower()), None)
-            row = frame.iloc[0]
-            return (float(row[column]), float(row[low]) if low else None, float(row[high]) if high else None,
-                    column.replace("_", " "))
-    value = _summary_value(m.heterogeneity_summary, "annual") or _summary_value(m.heterogeneity_summary, "year")
-    if value is not None:
-        return float(value), None, None, "MRR retained per year"
-    return None
 
 
 # --- executive summary ---------------------------------------------------------
@@ -183,7 +185,11 @@ def executive_summary(m: MemoInputs) -> str:
                         "effect of integrations with who adopts them.")
         passed, total, _ = _refutation_tally(m)
         if total:
-            matters += f" The estimates passed {passed} of {total} robustness checks."
+            matters += f" The estimates passed {passed} of {total} checks that re-estimate them under changed data."
+        survived, probed, _ = _refutation_tally(m, hidden=True)
+        if probed:
+            matters += (f" A hidden factor of the strength we tested would leave {survived} of {probed} estimates "
+                        f"standing.")
     lines.append(f"- **Do integrations matter?** {matters}")
 
     lines.append(f"- **What should we do?** {_recommendation_short(m, cancel, upgrade)}")
@@ -208,6 +214,7 @@ def _lead_answer(cancel, upgrade) -> str:
 
 
 def _recommendation_short(m: MemoInputs, cancel, upgrade) -> str:
+    """Customer Success's next step, chosen by the headline intervals, the rule's test and the dollars."""
     how_cancel = good_or_bad("cancel", direction(cancel)) if cancel is not None else None
     how_upgrade = good_or_bad("upgrade", direction(upgrade)) if upgrade is not None else None
     if how_cancel == "good" or how_upgrade == "good":
@@ -215,24 +222,22 @@ def _recommendation_short(m: MemoInputs, cancel, upgrade) -> str:
                                if h == "good")
         text = (f"Adopting integrations {benefit}, so Customer Success should make helping customers add an "
                 f"integration part of their playbook.")
-        if m.targeting_rule:
-            text += f" Start where it pays most: {md_text(_first_sentence(m.targeting_rule))}"
-        dollars = _dollar_headline(m)
-        if dollars is not None and dollars[0] > 0:
-            interval = (f" (95% interval {fmt_dollars(dollars[1])} to {fmt_dollars(dollars[2])})"
-                        if dollars[1] is not None and dollars[2] is not None else "")
-            text += f" Our estimate of what this is worth: {fmt_dollars(dollars[0])} of MRR a year{interval}."
+        verdict, _ = targeting_verdict(m)
+        rule = targeting_rule_lines(m)
+        if verdict == "better" and rule:
+            text += f" Start with the customers where it pays most: {'; '.join(rule)}."
+        elif verdict in ("unclear", "worse"):
+            text += (" Offer it broadly: our attempt to single out the customers who benefit most did not "
+                     "beat picking customers at random.")
+        dollars = dollars_sentence(m)
+        if dollars:
+            text += f" In dollars: {dollars}."
         return text
     if how_cancel == "bad" or how_upgrade == "bad":
         return ("Adoption is followed by worse outcomes in our estimates; do not push adoption until we "
                 "understand why (see what to investigate next).")
     return ("We cannot yet say that integrations change cancellations or upgrades, so do not fund a "
             "retention program on integrations alone; run the experiment below first.")
-
-
-def _first_sentence(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) < 400 else line[:400].rsplit(" ", 1)[0] + "..."
 
 
 # --- data and definitions --------------------------------------------------------
@@ -273,14 +278,29 @@ def data_section(m: MemoInputs) -> str:
 
 
 # --- trends ------------------------------------------------------------------------
+TREND_FIGURES = (  # (file-name keyword, caption), in the order the memo shows them
+    ("integrations_by_month", "Integrations per customer by month and tier"),
+    ("adoption", "Share of customers adding integrations, by month"),
+    ("kind_share", "Custom and marketplace integrations as a share of all integrations"),
+    ("value_by", "Value kept and MRR by number of integrations: a correlation, not an effect"),
+    ("top_integrations", "Most used integrations in the last month"),
+    ("customers_by_month", "Customers per month"),
+)
+
+
 def trends_section(m: MemoInputs, max_figures: int = 4) -> str:
-    """Trend sentence and up to ``max_figures`` trend charts."""
+    """Trend sentence and up to ``max_figures`` trend charts, the most telling first."""
     parts = [_trend_sentence(m)]
-    figures = m.trend_figures[:max_figures]
-    if figures:
-        parts += [figure(p, caption_from_name(p), width="75%") for p in figures]
+    chosen: list[tuple] = []
+    for keyword, caption in TREND_FIGURES:
+        chosen += [(p, caption) for p in m.trend_figures if keyword in p.stem and p not in [c[0] for c in chosen]]
+    chosen += [(p, caption_from_name(p)) for p in m.trend_figures if p not in [c[0] for c in chosen]]
+    if chosen:
+        parts += [figure(path, caption, width="72%") for path, caption in chosen[:max_figures]]
     else:
         parts.append(not_available("trend charts (PNG files in trends/)"))
+    if len(chosen) > max_figures:
+        parts.append(f"*{len(chosen) - max_figures} more charts are in the results folder (trends/).*")
     return "\n\n".join(parts)
 
 
@@ -317,18 +337,46 @@ def naive_vs_causal(m: MemoInputs) -> str:
 
 
 def _balance_sentence(m: MemoInputs) -> str:
+    """How many characteristics differed before and after matching, for the headline cancellation cell."""
     balance = m.balance
     if balance is None:
         return not_available("balance table (balance.csv)")
     numeric = [c for c in balance.columns if pd.api.types.is_numeric_dtype(balance[c])]
     before = next((c for c in numeric if "before" in c.lower() or "unmatched" in c.lower()), None)
-    after = next((c for c in numeric if "after" in c.lower() or ("matched" in c.lower() and "un" not in c.lower())), None)
+    after = next((c for c in numeric if "after" in c.lower()), None)
     if before is None or after is None:
         return "The balance table is in the results folder (balance.csv)."
-    n_before = int((balance[before].abs() > 0.1).sum())
-    n_after = int((balance[after].abs() > 0.1).sum())
-    return (f"Before matching, adopters and non-adopters differed notably (standardised difference above 0.1) "
-            f"on {n_before} of {len(balance)} characteristics; after matching, on {n_after}.")
+    rows, where = balance, ""
+    if {"treatment", "outcome", "horizon"} <= set(balance.columns):
+        cell = best_effect(m.effects, PRIMARY, "cancel", methods=("psm", "dml"))
+        horizon = int(cell["horizon"]) if cell is not None else int(balance["horizon"].min())
+        rows = balance[(balance["treatment"] == PRIMARY) & (balance["outcome"] == "cancel")
+                       & (balance["horizon"] == horizon)]
+        where = f" (cancellation, {window_phrase(horizon)})"
+        if not len(rows):
+            return "The balance table is in the results folder (balance.csv)."
+    n_before = int((rows[before].abs() > 0.1).sum())
+    n_after = int((rows[after].abs() > 0.1).sum())
+    text = (f"Before matching, adopters and non-adopters differed notably (standardised difference above 0.1) "
+            f"on {n_before} of {len(rows)} characteristics{where}; after matching, on {n_after}.")
+    return text + _trimming_sentence(m, horizon if where else None)
+
+
+def _trimming_sentence(m: MemoInputs, horizon: int | None) -> str:
+    trim = m.trimming
+    if trim is None or not {"n_before", "n_removed"} <= set(trim.columns):
+        return ""
+    rows = trim
+    if {"treatment", "outcome", "horizon"} <= set(trim.columns) and horizon is not None:
+        rows = trim[(trim["treatment"] == PRIMARY) & (trim["outcome"] == "cancel") & (trim["horizon"] == horizon)]
+        if "sample" in rows.columns:
+            rows = rows[rows["sample"].astype(str) == "main"]
+    if len(rows) != 1:
+        return ""
+    row = rows.iloc[0]
+    return (f" Customer-months whose chance of adopting was extreme (below 1% or above 99%) have no comparable "
+            f"counterpart and are left out of the matched and adjusted estimates: {fmt_count(row['n_removed'])} "
+            f"of {fmt_count(row['n_before'])} here.")
 
 
 # --- effects by horizon -------------------------------------------------------------------
@@ -370,89 +418,261 @@ def _cohort_span(cohorts) -> str:
 
 
 # --- segments, marketplace vs custom, targeting, dollars -----------------------------------
+SEGMENT_METHODS = ("dml", "dr", "psm")  # preferred estimator for segment effects, in order
+SEGMENT_VAR_NAMES = {"segment": "team", "tier": "tier", "employee_size": "size", "region": "region"}
+
+
+def _segment_label(row) -> str:
+    var = SEGMENT_VAR_NAMES.get(str(row.get("segment_var", "")), str(row.get("segment_var", "")))
+    return f"{md_text(row['segment_value'])} ({var})" if var else md_text(row["segment_value"])
+
+
 def segments_section(m: MemoInputs) -> str:
     """Forest plot and which segments benefit, in words."""
-    parts = [figure(m.figure("forest"), "Effect of adopting an integration, by segment", width="90%")]
+    parts = [figure(m.figure("forest"), "Effect of adopting an integration, by segment (95% intervals)",
+                    width="90%")]
     seg = m.effects_by_segment
     if seg is None or not len(seg):
         parts.append(not_available("effects by segment (effects_by_segment.csv)"))
         return "\n\n".join(parts)
     for outcome in ("cancel", "upgrade"):
-        rows = seg[(seg["treatment"] == PRIMARY) & (seg["outcome"] == outcome)] if "treatment" in seg.columns else seg
+        rows = seg[(seg["treatment"] == PRIMARY) & (seg["outcome"] == outcome)]
         if not len(rows):
             continue
         horizon = int(rows["horizon"].max())
         rows = rows[rows["horizon"] == horizon]
-        method = next((x for x in ("dml", "psm") if (rows["method"] == x).any()), rows["method"].iloc[0])
+        method = next((x for x in SEGMENT_METHODS if (rows["method"] == x).any()), rows["method"].iloc[0])
         rows = rows[rows["method"] == method]
         good = [r for _, r in rows.iterrows() if good_or_bad(outcome, direction(r)) == "good"]
         bad = [r for _, r in rows.iterrows() if good_or_bad(outcome, direction(r)) == "bad"]
         label = f"{OUTCOME_SHORT[outcome]} {window_phrase(horizon)}"
         if good:
             best = sorted(good, key=lambda r: r["estimate"] if outcome == "cancel" else -r["estimate"])
-            names = "; ".join(f"{r['segment_value']} ({effect_with_interval(r)})" for r in best[:4])
-            parts.append(f"**{label}.** Clear benefit in {len(good)} of {len(rows)} groups; largest in {names}.")
+            names = "; ".join(f"{_segment_label(r)}: {effect_compact(r)} points" for r in best[:4])
+            parts.append(f"**{label}.** A clear benefit in {len(good)} of {len(rows)} groups, largest in "
+                         f"{names}.")
         else:
-            parts.append(f"**{label}.** No group shows a clear benefit: every interval includes zero"
-                         f"{' or points the wrong way' if bad else ''}.")
+            parts.append(f"**{label}.** No group of customers shows a clear benefit: in each of the {len(rows)} "
+                         f"groups the interval includes zero{' or points the other way' if bad else ''}. "
+                         f"The data cannot yet say for whom integrations matter most.")
         if bad:
-            parts.append("Worse outcomes after adoption in: " +
-                         "; ".join(f"{r['segment_value']} ({effect_with_interval(r)})" for r in bad[:4]) + ".")
+            parts.append("Worse after adoption: " +
+                         "; ".join(f"{_segment_label(r)}: {effect_compact(r)} points" for r in bad[:4]) + ".")
     return "\n\n".join(parts)
+
+
+def _interval_row(estimate, low, high, outcome="cancel", method="dr") -> pd.Series:
+    return pd.Series({"treatment": "", "outcome": outcome, "horizon": 0, "method": method, "estimand": "",
+                      "estimate": estimate, "ci_low": low, "ci_high": high})
+
+
+def marketplace_rows(m: MemoInputs, outcome: str = "cancel", horizon: int = 1):
+    """(marketplace row, custom row, difference row or None) for one outcome and horizon."""
+    mvc = m.marketplace_vs_custom
+    needed = {"outcome", "horizon", "marketplace_estimate", "custom_estimate", "difference"}
+    if mvc is not None and needed <= set(mvc.columns):
+        part = mvc[(mvc["outcome"].astype(str) == outcome) & (pd.to_numeric(mvc["horizon"]) == horizon)]
+        if len(part):
+            r = part.iloc[0]
+            make = lambda p: _interval_row(r[f"{p}_estimate"], r[f"{p}_ci_low"], r[f"{p}_ci_high"], outcome)  # noqa: E731
+            return make("marketplace"), make("custom"), _interval_row(
+                r["difference"], r.get("difference_ci_low"), r.get("difference_ci_high"), outcome)
+    market = best_effect(m.effects, "marketplace", outcome, horizon)
+    custom = best_effect(m.effects, "custom", outcome, horizon)
+    if market is None or custom is None:
+        return None
+    return market, custom, None
 
 
 def marketplace_section(m: MemoInputs) -> str:
-    """Marketplace apps against custom integrations, side by side."""
-    parts, rows = [], []
+    """Marketplace apps against custom integrations, side by side with their difference."""
+    rows, parts = [], []
     for outcome in ("cancel", "upgrade"):
-        for treatment in ("marketplace", "custom"):
-            row = best_effect(m.effects, treatment, outcome, 1)
-            if row is not None:
-                rows.append([OUTCOME_SHORT[outcome], treatment.capitalize(), effect_compact(row),
-                             {"down": "lower", "up": "higher", "unclear": "cannot tell"}[direction(row)]])
-    if rows:
-        parts.append(pipe_table(["Outcome (next month)", "Kind of integration",
-                                 "Effect, points (95% interval)", "Reading"],
-                                rows, ["l", "l", "r", "l"]))
-    else:
-        parts.append(not_available("marketplace and custom estimates"))
-    if m.marketplace_vs_custom is not None and len(m.marketplace_vs_custom):
-        parts.append("Difference between the two (estimated jointly, since the same customers add both kinds):")
-        parts.append(frame_table(m.marketplace_vs_custom))
-    parts.append(figure(m.figure("marketplace"), "Marketplace apps against custom integrations", width="75%"))
+        for horizon in (1, 2, 3):
+            found = marketplace_rows(m, outcome, horizon)
+            if found is None:
+                continue
+            market, custom, diff = found
+            rows.append([OUTCOME_SHORT[outcome], window_phrase(horizon).replace("over the ", ""),
+                         effect_compact(market), effect_compact(custom),
+                         effect_compact(diff) if diff is not None else "n/a"])
+    if not rows:
+        return not_available("marketplace and custom estimates (marketplace_vs_custom.csv)")
+    parts.append(_marketplace_sentence(m))
+    parts.append(pipe_table(["Outcome", "Window", "Marketplace app", "Custom integration", "Difference"], rows,
+                            ["l", "l", "r", "r", "r"]))
+    parts.append("*Effects in percentage points (95% intervals). The difference (marketplace minus custom) is "
+                 "estimated jointly, because the same customers add both kinds.*")
+    parts.append(figure(m.figure("marketplace"), "Marketplace apps against custom integrations", width="85%"))
     return "\n\n".join(parts)
+
+
+def _marketplace_sentence(m: MemoInputs) -> str:
+    found = marketplace_rows(m, "cancel", 1)
+    if found is None:
+        return ""
+    market, custom, diff = found
+    words = {"down": "lower", "up": "higher", "unclear": "no clear change in"}
+    text = (f"Over the next month, adding a marketplace app goes with {words[direction(market)]} cancellation "
+            f"({effect_compact(market)} points) and adding a custom integration with "
+            f"{words[direction(custom)]} cancellation ({effect_compact(custom)} points).")
+    if diff is not None:
+        how = direction(diff)
+        text += (" We cannot tell which kind matters more: the interval of the difference includes zero."
+                 if how == "unclear" else
+                 f" Marketplace apps do {'better' if how == 'down' else 'worse'} than custom integrations "
+                 f"(difference {effect_compact(diff)} points).")
+    return text
+
+
+def _targeting_values(m: MemoInputs) -> pd.DataFrame | None:
+    frame = m.targeting
+    if frame is None or not {"strategy", "metric", "estimate", "ci_low", "ci_high"} <= set(frame.columns):
+        return None
+    return frame
+
+
+def targeting_verdict(m: MemoInputs) -> tuple[str | None, pd.Series | None]:
+    """Whether the rule beats random targeting on held-out customers: better / unclear / worse."""
+    values = _targeting_values(m)
+    if values is None:
+        return None, None
+    row = values[(values["strategy"] == "policy_rule_minus_random")
+                 & (values["metric"] == "cancellations_avoided_per_1000")]
+    if not len(row):
+        return None, None
+    row = row.iloc[0]
+    return {"up": "better", "down": "worse", "unclear": "unclear"}[direction(row)], row
+
+
+def targeting_rule_lines(m: MemoInputs) -> list[str]:
+    """The targeted groups in words (lines starting with TARGET in targeting_rule.txt)."""
+    if not m.targeting_rule:
+        return []
+    lines = [ln.strip() for ln in m.targeting_rule.splitlines() if ln.strip().upper().startswith("TARGET ")]
+    return [md_text(ln[len("TARGET "):].strip()) for ln in lines]
 
 
 def targeting_section(m: MemoInputs) -> str:
-    """The targeting rule in words and what it buys against random targeting."""
+    """The targeting rule in words and what it buys against random targeting and today's adopters."""
     parts = []
-    parts.append(f"**Whom to target.** {md_text(m.targeting_rule)}" if m.targeting_rule
-                 else not_available("targeting rule (targeting_rule.txt)"))
-    if m.targeting is not None and len(m.targeting):
-        parts.append(frame_table(m.targeting))
+    rule = targeting_rule_lines(m)
+    if rule:
+        parts.append("**The rule.** A shallow decision tree, learnt on half of the customers, picks the groups "
+                     "where adoption is predicted to avoid the most cancellations: " + "; ".join(rule) + ".")
+    elif m.targeting_rule:
+        parts.append(f"**The rule.** {md_text(m.targeting_rule.splitlines()[0])}")
     else:
-        parts.append(not_available("value of the targeting rule (targeting.csv)"))
+        parts.append(not_available("targeting rule (targeting_rule.txt)"))
+    values = _targeting_values(m)
+    if values is None:
+        parts.append(frame_table(m.targeting) if m.targeting is not None and len(m.targeting)
+                     else not_available("value of the targeting rule (targeting.csv)"))
+        return "\n\n".join(parts)
+    verdict, diff = targeting_verdict(m)
+    if verdict is not None:
+        numbers = f"{fmt_number(diff['estimate'], 1)} ({fmt_number(diff['ci_low'], 1)} to {fmt_number(diff['ci_high'], 1)})"
+        parts.append({
+            "better": f"On the other half of the customers, the rule avoids more cancellations per 1,000 "
+                      f"adoptions than encouraging customers at random: {numbers} more.",
+            "unclear": f"On the other half of the customers, the rule does not reliably beat encouraging "
+                       f"customers at random (difference per 1,000 adoptions: {numbers}); we do not recommend "
+                       f"narrowing the push to it yet.",
+            "worse": f"On the other half of the customers, the rule does worse than encouraging customers at "
+                     f"random (difference per 1,000 adoptions: {numbers}); do not use it.",
+        }[verdict])
+    names = {"policy_rule": "Customers the rule picks", "random": "Customers at random",
+             "todays_adopters": "Customers like today's adopters"}
+    rows = []
+    for strategy, name in names.items():
+        cells = [name]
+        for metric, dollars in (("cancellations_avoided_per_1000", False), ("mrr_kept_per_1000", True)):
+            found = values[(values["strategy"] == strategy) & (values["metric"] == metric)]
+            if not len(found):
+                cells.append("")
+                continue
+            r = found.iloc[0]
+            fmt = (lambda v: fmt_dollars(v)) if dollars else (lambda v: fmt_number(v, 1))  # noqa: E731
+            cells.append(f"{fmt(r['estimate'])} ({fmt(r['ci_low'])} to {fmt(r['ci_high'])})")
+        share = values[(values["strategy"] == strategy) & values.get("share_targeted", pd.Series(dtype=float)).notna()] \
+            if "share_targeted" in values.columns else values.iloc[0:0]
+        cells.append(fmt_percent(share.iloc[0]["share_targeted"], 0) if len(share) else "")
+        rows.append(cells)
+    horizon = values["horizon"].iloc[0] if "horizon" in values.columns else None
+    parts.append(pipe_table(["Whom Customer Success encourages", "Cancellations avoided per 1,000 adoptions",
+                             "MRR kept per 1,000 adoptions", "Share of customers"], rows, ["l", "r", "r", "r"]))
+    parts.append(f"*Measured on held-out customers{', ' + window_phrase(horizon) if horizon is not None else ''}, "
+                 f"with 95% intervals. Values are per adoption the push brings about: a push that does not "
+                 f"lead to an adoption changes nothing.*")
     return "\n\n".join(parts)
 
 
+def dollar_figures(m: MemoInputs) -> dict | None:
+    """The whole-base dollar figures: from heterogeneity_summary.json, else the 'all' row of dollars.csv."""
+    keys = ("mrr_retained_per_year", "per_year_ci_low", "per_year_ci_high")
+    found = (m.heterogeneity_summary or {}).get("dollars")
+    if isinstance(found, dict) and all(k in found for k in keys):
+        return found
+    frame = m.dollars
+    if frame is not None and set(keys) <= set(frame.columns):
+        rows = frame[frame["segment_var"].astype(str) == "all"] if "segment_var" in frame.columns else frame
+        if len(rows):
+            return {k: v for k, v in rows.iloc[0].items() if not is_missing(v)}
+    return None
+
+
+def dollars_sentence(m: MemoInputs) -> str | None:
+    """MRR retained per year with its interval, worded by whether the interval covers zero."""
+    d = dollar_figures(m)
+    if d is None:
+        return None
+    value, low, high = (float(d[k]) for k in ("mrr_retained_per_year", "per_year_ci_low", "per_year_ci_high"))
+    interval = f"95% interval {fmt_dollars(low)} to {fmt_dollars(high)}"
+    if low > 0:
+        return f"about {fmt_dollars(value)} of MRR kept a year ({interval})"
+    if high < 0:
+        return f"a loss of about {fmt_dollars(-value)} of MRR a year ({interval})"
+    return f"no reliable dollar figure yet: {fmt_dollars(value)} of MRR a year, but the {interval} includes zero"
+
+
 def dollars_section(m: MemoInputs) -> str:
-    """MRR retained, with intervals and assumptions."""
-    parts = []
-    headline = _dollar_headline(m)
-    if headline is not None:
-        value, low, high, label = headline
-        interval = (f" (95% interval {fmt_dollars(low)} to {fmt_dollars(high)})"
-                    if low is not None and high is not None else "")
-        label = md_text(label.strip())
-        parts.append(f"**What it is worth.** {label[:1].upper() + label[1:]}: {fmt_dollars(value)}{interval}.")
-    if m.dollars is not None and len(m.dollars):
-        parts.append(frame_table(m.dollars))
-    else:
-        parts.append(not_available("dollar figures (dollars.csv)"))
+    """MRR retained, with intervals and the assumptions in words."""
+    d = dollar_figures(m)
+    if d is None:
+        return not_available("dollar figures (dollars.csv)")
+    parts = [f"**What it is worth.** {dollars_sentence(m)[:1].upper()}{dollars_sentence(m)[1:]}."]
+    base = d.get("base_customers_per_month")
+    effect = d.get("effect_per_customer_month")
+    if base is not None and effect is not None:
+        parts.append(f"How we get there: adopting an integration changes the MRR a customer cancels the next month "
+                     f"by {fmt_dollars(effect)} on average; about {fmt_count(base)} paying customers a month did not "
+                     f"adopt; if all of them had, the MRR kept would be {fmt_dollars(-float(effect))} x "
+                     f"{fmt_count(base)} a month, times 12 for a year. That is an upper bound on what a campaign "
+                     f"can move: it reaches only some customers, and only the next month is counted.")
+    frame = m.dollars
+    if frame is not None and {"segment_var", "segment_value", "mrr_retained_per_year"} <= set(frame.columns):
+        by_segment = frame[frame["segment_var"].astype(str) == "segment"].sort_values(
+            "mrr_retained_per_year", ascending=False).head(5)
+        if len(by_segment):
+            rows = [[md_text(r["segment_value"]), fmt_count(r.get("base_customers_per_month")),
+                     f"{fmt_dollars(r['mrr_retained_per_year'])} ({fmt_dollars(r.get('per_year_ci_low'))} to "
+                     f"{fmt_dollars(r.get('per_year_ci_high'))})"] for _, r in by_segment.iterrows()]
+            parts.append(pipe_table(["Team (segment)", "Non-adopting paying customers a month",
+                                     "MRR kept a year (95% interval)"], rows, ["l", "r", "r"]))
     return "\n\n".join(parts)
 
 
 # --- how sure ---------------------------------------------------------------------------------
+REFUTER_WORDS = {  # refuter -> (plain name, what it tests)
+    "placebo_treatment": ("Fake treatment", "adoption shuffled at random should show no effect"),
+    "random_common_cause": ("Random extra factor", "adding a meaningless factor should not move the estimate"),
+    "data_subset": ("Subsets of customers", "re-estimating on 80% of customers should give a similar answer"),
+    "bootstrap": ("Resampled customers", "re-estimating on resampled customers should give a similar answer"),
+    "unobserved_confounder": ("Hidden factor", "a simulated unmeasured factor of a stated strength should "
+                                               "not erase the effect"),
+}
+
+
 def refutations_section(m: MemoInputs) -> str:
     """Refutation results by check, failures spelled out, sensitivity in words."""
     ref = m.refutations
@@ -461,22 +681,31 @@ def refutations_section(m: MemoInputs) -> str:
         parts.append(not_available("refutations (refutations.csv)"))
     else:
         passed, total, failed = _refutation_tally(m)
-        parts.append(f"We re-ran each main estimate under checks that should not change it (or should erase "
-                     f"it, for a fake treatment). {passed} of {total} checks passed.")
+        survived, probed, _ = _refutation_tally(m, hidden=True)
+        text = (f"We re-ran each main estimate under checks that should leave it standing (or, for a fake "
+                f"treatment, should erase it): {passed} of {total} passed.")
+        if probed:
+            text += (f" The hidden-factor check is harder: an estimate whose interval already touches zero cannot "
+                     f"pass it; {survived} of {probed} did.")
+        parts.append(text)
         rows = []
         for refuter, group in ref.groupby("refuter", sort=True):
             judged = group[group["passed"].notna()]
             rule = next((str(x) for x in group.get("rule", pd.Series(dtype=str)).dropna() if str(x).strip()), "")
-            rows.append([refuter.replace("_", " "), f"{int((judged['passed'] == True).sum())} of {len(judged)}",  # noqa: E712
-                         "pass" if len(judged) and judged["passed"].all() else "fail" if len(judged) else "n/a",
-                         rule])
-        parts.append(pipe_table(["Check", "Passed", "Result", "Pass rule"], rows, ["l", "r", "l", "l"]))
+            name, test = REFUTER_WORDS.get(refuter, (refuter.replace("_", " ").capitalize(), rule))
+            n_pass = int((judged["passed"] == True).sum())  # noqa: E712
+            rows.append([name, md_text(test), f"{n_pass} of {len(judged)}",
+                         "pass" if len(judged) and n_pass == len(judged) else "fail" if len(judged) else "n/a"])
+        parts.append(pipe_table(["Check", "What it tests", "Passed", "Result"], rows, ["l", "l", "r", "l"]))
         if len(failed):
             parts.append("Did not pass: " + "; ".join(
-                f"{str(r['refuter']).replace('_', ' ')} for {OUTCOME_SHORT.get(r.get('outcome'), r.get('outcome'))} "
+                f"{REFUTER_WORDS.get(r['refuter'], (str(r['refuter']).replace('_', ' '),))[0].lower()} for "
+                f"{OUTCOME_SHORT.get(r.get('outcome'), r.get('outcome')).lower()} "
                 f"{window_phrase(r['horizon']) if not is_missing(r.get('horizon')) else ''} "
                 f"({METHOD_NAMES.get(r.get('method'), r.get('method'))})".replace("  ", " ")
-                for _, r in failed.head(8).iterrows()) + ".")
+                for _, r in failed.head(4).iterrows()) + "."
+                + (f" ({len(failed) - 4} more in refutations.csv.)" if len(failed) > 4 else ""))
+        parts.append("*Each check's exact pass rule is in refutations.csv (column rule).*")
     parts.append(sensitivity_text(m))
     parts.append(flagged_sensitivity(m))
     return "\n\n".join(p for p in parts if p)
@@ -497,38 +726,51 @@ def sensitivity_text(m: MemoInputs) -> str:
     content = found["content"]
     if isinstance(content, str):
         return f"**Unobserved factors.** {md_text(content)}"
+    texts = []
     if isinstance(content, dict):
-        for key in ("meaning", "interpretation", "summary", "text", "in_words"):
-            if isinstance(content.get(key), str):
-                return f"**Unobserved factors.** {md_text(content[key])}"
-        flat = "; ".join(f"{k.replace('_', ' ')} {format_cell(v)}" for k, v in content.items()
-                         if isinstance(v, (int, float, str)))
-        return f"**Unobserved factors.** {flat}."
-    if isinstance(content, list):
-        texts = [e.get("meaning") or e.get("interpretation") for e in content if isinstance(e, dict)]
-        texts = [t for t in texts if isinstance(t, str)]
-        if texts:
-            return "**Unobserved factors.** " + md_text(" ".join(texts[:3]))
-    return not_available("sensitivity to unobserved confounding in words")
+        meaning = next((content[k] for k in ("meaning", "interpretation", "summary", "text") if
+                        isinstance(content.get(k), str)), None)
+        if meaning:
+            texts.append(md_text(meaning))
+        cells = content.get("cells") if isinstance(content.get("cells"), list) else []
+        for outcome in ("cancel", "upgrade"):
+            headline = best_effect(m.effects, PRIMARY, outcome)
+            if headline is None:
+                continue
+            for cell in cells:
+                if (isinstance(cell, dict) and cell.get("treatment") == PRIMARY and cell.get("outcome") == outcome
+                        and cell.get("horizon") == int(headline["horizon"]) and cell.get("method") == headline["method"]
+                        and isinstance(cell.get("text"), str)):
+                    texts.append(f"*{OUTCOME_SHORT[outcome]} {window_phrase(headline['horizon'])}:* "
+                                 f"{md_text(cell['text'])}")
+        if not texts:
+            texts.append(md_text("; ".join(f"{k.replace('_', ' ')} {format_cell(v)}" for k, v in content.items()
+                                           if isinstance(v, (int, float, str)))))
+    return "**Unobserved factors.** " + " ".join(texts) if texts else not_available(
+        "sensitivity to unobserved confounding in words")
 
 
 def flagged_sensitivity(m: MemoInputs) -> str:
     """How the main estimates move when the flagged tracking-change months are included."""
-    if m.effects is None:
+    tables = [t for t in (m.effects, m.sensitivity_flagged) if t is not None]
+    if not tables:
         return ""
-    flagged = m.effects[m.effects["method"].str.contains("flag", case=False)]
+    pooled = pd.concat(tables, ignore_index=True)
+    flagged = pooled[pooled["method"].str.contains("flag", case=False)]
     flagged = flagged[flagged["treatment"] == PRIMARY]
     if not len(flagged):
         return ("Estimates including the flagged tracking-change months are not in this run."
                 if _flag_transitions(m) else "")
     texts = []
-    for _, row in flagged.sort_values(["outcome", "horizon"]).iterrows():
-        base_method = str(row["method"]).split("_")[0]
-        base = best_effect(m.effects, PRIMARY, row["outcome"], int(row["horizon"]), (base_method,))
-        if base is None or row["outcome"] not in ("cancel", "upgrade") or int(row["horizon"]) != 1:
+    for outcome in ("cancel", "upgrade"):
+        base = best_effect(m.effects, PRIMARY, outcome, 1)
+        if base is None:
             continue
-        texts.append(f"{OUTCOME_SHORT[row['outcome']].lower()} {window_phrase(row['horizon'])} moves from "
-                     f"{effect_with_interval(base)} to {effect_with_interval(row)}")
+        match = flagged[(flagged["outcome"] == outcome) & (flagged["horizon"] == 1)
+                        & (flagged["method"] == f"{base['method']}_with_flagged")]
+        if len(match):
+            texts.append(f"{OUTCOME_SHORT[outcome].lower()} {window_phrase(1)} moves from "
+                         f"{effect_with_interval(base)} to {effect_with_interval(match.iloc[0])}")
     if not texts:
         return ""
     return ("**Including the flagged months.** Counting adoption across the flagged transition, "
@@ -542,11 +784,12 @@ def recommendations(m: MemoInputs) -> str:
     cancel = best_effect(m.effects, PRIMARY, "cancel")
     upgrade = best_effect(m.effects, PRIMARY, "upgrade")
     cs = _recommendation_short(m, cancel, upgrade)
-    market = best_effect(m.effects, "marketplace", "cancel", 1)
-    custom = best_effect(m.effects, "custom", "cancel", 1)
-    if market is not None and custom is not None:
+    found = marketplace_rows(m, "cancel", 1)
+    if found is not None:
+        market, custom, diff = found
         m_good = good_or_bad("cancel", direction(market)) == "good"
         c_good = good_or_bad("cancel", direction(custom)) == "good"
+        diff_clear = diff is not None and direction(diff) != "unclear"
         if m_good and not c_good:
             pm = ("Marketplace apps show a clear retention effect and custom integrations do not: put "
                   "marketplace apps in front of customers (in-product suggestions, onboarding) before "
@@ -560,7 +803,10 @@ def recommendations(m: MemoInputs) -> str:
                   "easier to set up, and track which apps drive the effect.")
         else:
             pm = ("Neither marketplace apps nor custom integrations show a clear effect on next-month "
-                  "cancellation; improve measurement (usage events per app) before prioritising apps.")
+                  "cancellation on their own; before prioritising apps, record usage per app so the "
+                  "next analysis can tell which apps matter.")
+        if not diff_clear and diff is not None and (m_good or c_good):
+            pm += " (The two kinds are not clearly different from each other, so treat the ranking as a lead.)"
     else:
         pm = not_available("marketplace and custom estimates")
     return (f"**For Customer Success.** {cs}\n\n**For the Marketplace PM.** {pm}")

@@ -27,7 +27,10 @@ def escape_cell(value) -> str:
 def pipe_table(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
     """A pandoc pipe table; ``align`` holds ``"l"`` or ``"r"`` per column."""
     align = align or ["l"] + ["r"] * (len(header) - 1)
-    rule = ["---:" if a == "r" else ":---" for a in align]
+    # Dash counts set the relative column widths when pandoc wraps a wide table.
+    widths = [max([len(str(header[i]))] + [len(str(r[i])) for r in rows]) for i in range(len(header))]
+    widths = [min(max(w, 6), 48) for w in widths]
+    rule = ["-" * (w - 1) + ":" if a == "r" else ":" + "-" * (w - 1) for w, a in zip(widths, align)]
     lines = ["| " + " | ".join(escape_cell(h) for h in header) + " |", "|" + "|".join(rule) + "|"]
     lines += ["| " + " | ".join(escape_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

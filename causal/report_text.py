@@ -81,7 +81,7 @@ def fmt_percent(share: float, decimals: int = 1) -> str:
 
 
 def fmt_dollars(value: float) -> str:
-    """Dollars for a reader: ``$1.2 million``, ``$34,500``, ``$3.20``."""
+    """Dollars for a reader: ``$1.2 million``, ``$34,500``, ``$270``, ``$3.20`` (``$`` escaped for markdown)."""
     if is_missing(value) or not math.isfinite(float(value)):
         return "n/a"
     value = float(value)
@@ -89,7 +89,7 @@ def fmt_dollars(value: float) -> str:
     size = abs(value)
     if size >= 1e6:
         return f"{sign}{DOLLAR}{size / 1e6:,.1f} million"
-    if size >= 1_000:
+    if size >= 10:
         return f"{sign}{DOLLAR}{size:,.0f}"
     return f"{sign}{DOLLAR}{size:,.2f}"
 
@@ -168,10 +168,15 @@ def effect_with_interval(row, mark: bool = False) -> str:
 
 
 def direction(row) -> str:
-    """``"down"`` when the whole interval is below zero, ``"up"`` above, else ``"unclear"``."""
-    low, high = row["ci_low"], row["ci_high"]
+    """``"down"`` when the whole interval is below zero, ``"up"`` above, else ``"unclear"``.
+
+    An interval that does not contain its own estimate also reads ``"unclear"``.
+    """
+    low, high, estimate = row["ci_low"], row["ci_high"], row["estimate"]
     if is_missing(low) or is_missing(high):
         return "unclear"
+    if not is_missing(estimate) and not float(low) <= float(estimate) <= float(high):
+        return "unclear"  # an interval that does not contain its estimate is not evidence either way
     if float(high) < 0:
         return "down"
     if float(low) > 0:

@@ -35,8 +35,8 @@ INTERVAL = ("cluster-robust by customer, from doubly robust scores "
             f"({N_FOLDS}-fold cross-fitting grouped by customer, gradient boosting)")
 STRATIFIED_METHOD = "stratified_ols"
 STRATIFIED_INTERVAL = "cluster-robust by customer (Lin's interacted OLS within the segment)"
-_BOOST = dict(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40,
-              max_bins=63, early_stopping=False)
+BOOSTING_PARAMS = dict(max_iter=50, learning_rate=0.2, max_leaf_nodes=15, min_samples_leaf=40,
+                       max_bins=63, early_stopping=False)
 
 
 @dataclass
@@ -71,19 +71,23 @@ class DRScores:
 def nuisance_features(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Numeric covariates plus integer-coded categoricals for tree models.
 
+    The cohort month enters as its rank in calendar order (numeric), so any
+    number of months fits the models' category limit.
+
     Returns
     -------
     (ndarray, ndarray of bool)
         The feature matrix and the mask of categorical columns.
     """
     numeric = rows[list(schema.NUMERIC_COVARIATES)].to_numpy(dtype=float)
-    codes = []
+    codes, categorical = [], []
     for column in schema.CATEGORICAL_COVARIATES:
         values = rows[column].astype(str).to_numpy()
-        levels = np.unique(values)
+        levels = np.unique(values)  # sorted; "YYYY-MM" sorts in calendar order
         codes.append(np.searchsorted(levels, values).astype(float))
+        categorical.append(column != "cohort")
     features = np.column_stack([numeric] + codes)
-    mask = np.array([False] * numeric.shape[1] + [True] * len(codes))
+    mask = np.array([False] * numeric.shape[1] + categorical)
     return features, mask
 
 
@@ -103,10 +107,10 @@ def _fit_outcome(features, y, mask, binary: bool, seed: int):
     if np.unique(y).size < 2:
         return _Constant(y[0])
     if binary:
-        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=seed, **_BOOST)
+        model = HistGradientBoostingClassifier(categorical_features=mask, random_state=seed, **BOOSTING_PARAMS)
         model.fit(features, y.astype(int))
         return _Probability(model)
-    model = HistGradientBoostingRegressor(categorical_features=mask, random_state=seed, **_BOOST)
+    model = HistGradientBoostingRegressor(categorical_features=mask, random_state=seed, **BOOSTING_PARAMS)
     return model.fit(features, y)
 
 
@@ -121,7 +125,7 @@ class _Probability:
 def _fit_propensity(features, t, mask, seed: int):
     if np.unique(t).size < 2:
         return _Constant(t.mean())
-    model = HistGradientBoostingClassifier(categorical_features=mask, random_state=seed, **_BOOST)
+    model = HistGradientBoostingClassifier(categorical_features=mask, random_state=seed, **BOOSTING_PARAMS)
     return _Probability(model.fit(features, t))
 
 
@@ -162,15 +166,16 @@ def fit_dr_scores(
     cached = propensity_cache.get(key) if propensity_cache is not None else None
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
-        fold_seed = derived_seed(seed, cell.treatment, cell.outcome, cell.horizon, int(fold))
         if cached is None:
             propensity = _fit_propensity(features[train], t[train], mask,
                                          derived_seed(seed, cell.treatment, "propensity", int(fold)))
             e[test] = propensity.predict(features[test])
         arm0 = train & (t == 0)
         arm1 = train & (t == 1)
-        model0 = _fit_outcome(features[arm0], y[arm0], mask, binary, fold_seed)
-        model1 = _fit_outcome(features[arm1], y[arm1], mask, binary, fold_seed + 1)
+        model0 = _fit_outcome(features[arm0], y[arm0], mask, binary,
+                              derived_seed(seed, cell.treatment, cell.outcome, cell.horizon, int(fold), 0))
+        model1 = _fit_outcome(features[arm1], y[arm1], mask, binary,
+                              derived_seed(seed, cell.treatment, cell.outcome, cell.horizon, int(fold), 1))
         mu0[test], mu1[test] = model0.predict(features[test]), model1.predict(features[test])
     if cached is not None:
         e = cached

@@ -1,10 +1,13 @@
 """Whom Customer Success should encourage to adopt: a shallow policy tree, its value, and
 a held-out check of the effect model's ranking.
 
-Honest split by customer: fold 0 (*training* customers) fits the outcome
-models whose predicted effect ``tau_0(x) = mu_1(x) - mu_0(x)`` the rule is
-learnt from; fold 1 (*held-out* customers) is scored with doubly robust
-scores whose nuisance models were trained on fold 0 only. Every value and
+Honest split by customer. Fold 0 (*training* customers) is re-scored with
+doubly robust scores cross-fitted *within* fold 0, so nothing learnt from it
+touches fold 1; on those scores we fit the effect model (a DR-learner:
+gradient boosting of the scores on all covariates), and a shallow tree on
+interpretable features summarises its predictions into the rule (like
+EconML's SingleTreePolicyInterpreter). Fold 1 (*held-out* customers) carries the stage's scores,
+whose nuisance models were trained on fold 0 only. Every value and
 validation figure is computed on held-out customers; intervals resample them.
 """
 from __future__ import annotations
@@ -17,8 +20,11 @@ import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
 from analysis import schema
-from causal.inference import bootstrap_customer_weights, derived_seed
-from causal.segments import DRScores
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from causal.design import Cell
+from causal.inference import bootstrap_customer_weights, customer_folds, derived_seed
+from causal.segments import BOOSTING_PARAMS, DRScores, fit_dr_scores, nuisance_features
 
 TRAIN_FOLD, HELDOUT_FOLD = 0, 1
 TREE_DEPTH = 2
@@ -26,6 +32,31 @@ MIN_LEAF_SHARE = 0.05  # every leaf holds at least 5% of the training customer-m
 BOOTSTRAP_DRAWS = 400
 PER = 1000  # values are per 1,000 customer-months targeted
 TIER_NAMES = {rank: name for name, rank in schema.TIER_RANK.items()}
+
+
+def training_scores(cell: Cell, folds: np.ndarray, seed: int) -> DRScores:
+    """Doubly robust scores of the training customers, cross-fitted within them only."""
+    train = folds == TRAIN_FOLD
+    sub = Cell(cell.treatment, cell.outcome, cell.horizon, cell.rows.loc[train], cell.y[train], cell.t[train],
+               cell.X.loc[train], cell.groups[train])
+    inner = customer_folds(sub.rows["customer_id"], 2, derived_seed(seed, "inner_folds"))
+    return fit_dr_scores(sub, inner, derived_seed(seed, "training_scores"))
+
+
+def fit_effect_model(cell: Cell, train_scores: DRScores, folds: np.ndarray, seed: int) -> np.ndarray:
+    """DR-learner: boost the training customers' scores on the covariates; predict every row.
+
+    Returns
+    -------
+    ndarray
+        Predicted effect per row of ``cell.rows`` (trained on fold 0 rows only).
+    """
+    features, mask = nuisance_features(cell.rows)  # one encoding for both folds
+    train = folds == TRAIN_FOLD
+    model = HistGradientBoostingRegressor(categorical_features=mask, random_state=derived_seed(seed, "dr_learner"),
+                                          **{**BOOSTING_PARAMS, "min_samples_leaf": 200})
+    model.fit(features[train], train_scores.psi)
+    return model.predict(features)
 
 
 def interpretable_features(rows: pd.DataFrame, levels: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -80,7 +111,7 @@ class PolicyRule:
 
 def fit_policy_tree(features: pd.DataFrame, benefit: np.ndarray, seed: int,
                     depth: int = TREE_DEPTH) -> DecisionTreeRegressor:
-    """Fit a shallow regression tree of the predicted benefit on interpretable features."""
+    """Fit a shallow regression tree of the (predicted) benefit on interpretable features."""
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=max(int(MIN_LEAF_SHARE * len(benefit)), 1),
                                  random_state=seed)
     return tree.fit(features.to_numpy(), benefit)
@@ -229,14 +260,15 @@ def policy_values(cancel: DRScores, dollars: DRScores | None, rule: PolicyRule, 
     return table
 
 
-def ranking_validation(scores: DRScores, seed: int, n_groups: int = 4) -> tuple[pd.DataFrame, dict]:
+def ranking_validation(scores: DRScores, train_scores: DRScores, predicted_effect: np.ndarray, seed: int,
+                       n_groups: int = 4) -> tuple[pd.DataFrame, dict]:
     """Validate the ranking of the effect model on held-out customers with econml's DRTester.
 
-    The effect model is ``tau_0`` (outcome models trained on fold 0); the
-    doubly robust outcomes are the cross-fitted scores (nuisances trained on
-    the other fold), so no held-out outcome enters the ranking. Everything is
-    on the benefit scale (``-effect`` for cancellations). DRTester's standard
-    errors treat rows as independent (not clustered by customer).
+    The effect model (``predicted_effect``, trained on fold 0 only) ranks the
+    held-out rows; their doubly robust outcomes are the stage's scores
+    (nuisances trained on fold 0), so no held-out outcome enters the ranking.
+    Everything is on the benefit scale (``-effect`` for cancellations).
+    DRTester's standard errors treat rows as independent (not clustered).
 
     Returns
     -------
@@ -247,16 +279,15 @@ def ranking_validation(scores: DRScores, seed: int, n_groups: int = 4) -> tuple[
     from econml.validate import DRTester
 
     train, held = scores.folds == TRAIN_FOLD, scores.folds == HELDOUT_FOLD
-    tau = -scores.tau_fit_on[TRAIN_FOLD]
-    benefit = -scores.psi
+    tau = -np.asarray(predicted_effect)
     tester = DRTester(model_regression=None, model_propensity=None, cate=None)
     # doubly robust outcomes and CATE predictions computed above, handed to DRTester's evaluators
     tester.Dval = scores.t[held]
     tester.treatments = np.array([0, 1])
     tester.n_treat = 1
     tester.fit_on_train = True
-    tester.dr_train_ = benefit[train].reshape(-1, 1)
-    tester.dr_val_ = benefit[held].reshape(-1, 1)
+    tester.dr_train_ = -train_scores.psi.reshape(-1, 1)
+    tester.dr_val_ = -scores.psi[held].reshape(-1, 1)
     tester.ate_val = tester.dr_val_.mean(axis=0)
     tester.cate_preds_train_ = tau[train].reshape(-1, 1)
     tester.cate_preds_val_ = tau[held].reshape(-1, 1)

@@ -98,7 +98,7 @@ def simulate(out_dir: Path, n_customers: int = 63882, seed: int = 1, *, effect_s
     draws = Draws(rng_draws, n_months, n_customers)
     history = simulate_history(population, draws, params, effect_scale, n_months)
     observed = observe(population, history, params, rng_observe, tracking_change, tracking_month)
-    instances = build_instances(population, history, observed, params, rng_ids, tracking_change, tracking_month)
+    instances = build_instances(population, history, params, rng_ids, tracking_change, tracking_month)
     rows = integration_rows(instances, observed, params, rng_ids)
     timings["model"] = time.perf_counter() - started
 
@@ -125,13 +125,10 @@ def simulate(out_dir: Path, n_customers: int = 63882, seed: int = 1, *, effect_s
     write_truth_json(out_dir / paths.TRUTH_JSON, records, meta)
     timings["truth"] = time.perf_counter() - started - timings["model"] - timings["write"]
 
-    pooled_any = next((r for r in records if r["treatment"] == "any" and r["outcome"] == "cancel"
-                       and r["horizon"] == 1 and r["cohort"] == "pooled" and r["group_var"] == "all"), None)
     units_any = sum(int((observed.present[t] & observed.present[t + 1]).sum()) for t in range(n_months - 1))
     treated_any = sum(int((observed.present[t] & observed.present[t + 1]
                            & (observed.n_integrations[t + 1] > observed.n_integrations[t])).sum())
                       for t in range(n_months - 1) if t not in flagged)
-    del pooled_any
     return SimulationSummary(
         out_dir=out_dir, n_customers=n_customers, seed=seed, effect_scale=effect_scale,
         tracking_change=tracking_change, metadata_rows=metadata_rows, integration_rows=integration_count,

@@ -118,3 +118,147 @@ def simulated_figures(folder: Path) -> dict:
         "ever_zero_share": float(meta.groupby("CUSTOMER_ID")["n"].min().eq(0).mean()),
         "id_lengths": segments["CUSTOMER_ID"].str.len().value_counts().sort_index().to_dict(),
     }
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def truth_highlights(folder: Path) -> list[str]:
+    """Pooled truth of treatment ``any`` and effects by segment, from truth.json."""
+    import json
+
+    truth = json.loads((folder / paths.TRUTH_JSON).read_text())
+    records = truth["records"]
+    pooled = [r for r in records if r["cohort"] == "pooled" and r["group_var"] == "all"]
+    lines = ["### Planted truth (pooled unflagged cohorts, from truth.json)", ""]
+    rows = [[r["treatment"], r["outcome"], r["horizon"], _fmt(r["n_units"]), _fmt(r["n_treated"]),
+             _fmt(r["ate"], 4), _fmt(r["att"], 4), _fmt(r["naive"], 4)]
+            for r in pooled if r["outcome"] in ("cancel", "upgrade")]
+    lines += _table(["treatment", "outcome", "h", "units", "treated", "ATE", "ATT", "naive"], rows)
+    seg = [r for r in records if r["cohort"] == "pooled" and r["group_var"] in ("segment", "tier")
+           and r["treatment"] == "any" and r["horizon"] == 3 and r["outcome"] in ("cancel", "upgrade")]
+    lines += ["Treatment `any`, horizon 3, by segment and tier:", ""]
+    lines += _table(["group", "value", "outcome", "units", "ATE", "ATT", "naive"],
+                    [[r["group_var"], r["group_value"], r["outcome"], _fmt(r["n_units"]), _fmt(r["ate"], 4),
+                      _fmt(r["att"], 4), _fmt(r["naive"], 4)] for r in seg])
+    units = pd.read_parquet(folder / paths.TRUTH_UNITS_PARQUET,
+                            columns=["treatment", "flagged", "treated", "cancel_h1", "cancel_h1_y0",
+                                     "cancel_h1_y1", "upgrade_h1", "upgrade_h1_y0", "upgrade_h1_y1"])
+    adopters = units[(units["treatment"] == "any") & ~units["flagged"] & (units["treated"] == 1)]
+    relative = {o: adopters[f"{o}_h1_y1"].mean() / adopters[f"{o}_h1_y0"].mean() - 1 for o in ("cancel", "upgrade")}
+    lines += [f"Among adopters, one-month cancel risk with vs without adoption: {relative['cancel']:+.1%}; "
+              f"one-month upgrade chance: {relative['upgrade']:+.1%}.", ""]
+    return lines
+
+
+def render(real: dict, sim: dict, run: dict, folder: Path) -> str:
+    """The markdown page: run facts, then every figure real vs simulated."""
+    lines = [
+        "# Simulator calibration (generated)",
+        "",
+        "Written by `python -m analysis.simulator.calibration_report --out docs/simulator_calibration.md`;"
+        " do not edit by hand. Real figures are CALIBRATION.md's.",
+        "",
+        "## The run",
+        "",
+        f"`simulate(n_customers={run['n_customers']}, seed={run['seed']})`: {run['seconds']:.1f} s wall clock"
+        f" (model {run['timings']['model']:.1f} s, writing {run['timings']['write']:.1f} s, truth"
+        f" {run['timings']['truth']:.1f} s), peak memory {run['peak_mb']:,.0f} MB, on {run['cpus']} CPU(s).",
+        "",
+    ]
+    lines += _table(["file", "rows"], [["customer_metadata.csv", _fmt(sim["metadata_rows"])],
+                                       ["  of which with a tier", _fmt(sim["metadata_rows_with_tier"])],
+                                       ["integrations.csv", _fmt(sim["integration_rows"])],
+                                       ["truth.json records", _fmt(run["truth_records"])]])
+    lines += ["## Figures, real vs simulated", ""]
+    lines += _table(["figure", "real", "simulated"], [
+        ["customers 2020-08", _fmt(real["customers_by_month"]["2020-08"]), _fmt(sim["customers_by_month"]["2020-08"])],
+        ["customers 2021-01", _fmt(real["customers_by_month"]["2021-01"]), _fmt(sim["customers_by_month"]["2021-01"])],
+        ["rows with a tier", _fmt(real["metadata_rows_with_tier"]), _fmt(sim["metadata_rows_with_tier"])],
+        ["integration rows", _fmt(real["integration_rows"]), _fmt(sim["integration_rows"])],
+        ["custom share of rows, Aug..Dec", _fmt(real["custom_share"]["Aug..Dec"]), _fmt(sim["custom_share"]["Aug..Dec"])],
+        ["custom share of rows, Jan", _fmt(real["custom_share"]["Jan"]), _fmt(sim["custom_share"]["Jan"])],
+        ["share of tiered rows with BOM MRR 0", _fmt(real["bom_zero_share"]), _fmt(sim["bom_zero_share"])],
+        ["mean cancellation per customer-month ($)", _fmt(real["mean_cancel_per_customer_month"], 2),
+         _fmt(sim["mean_cancel_per_customer_month"], 2)],
+        *[[f"per customer: {k}", _fmt(v, 2), _fmt(sim["per_customer"][k], 2)] for k, v in real["per_customer"].items()],
+        ["customers with zero integrations in some month", "0.316", _fmt(sim["ever_zero_share"])],
+    ])
+    lines += ["Mean NUM_OF_INTEGRATIONS and share with zero, by month:", ""]
+    lines += _table(["month", "mean real", "mean sim", "zero real", "zero sim"], [
+        [m, _fmt(real["mean_integrations"][m]), _fmt(sim["mean_integrations"].get(m)),
+         _fmt(real["zero_share"].get(m)), _fmt(sim["zero_share"].get(m))] for m in C.MONTHS])
+    total = sum(real["bucket_counts"].values())
+    lines += ["Share of tiered customer-months by integration count:", ""]
+    lines += _table(["count", "real", "simulated"], [
+        [k, _fmt(v / total), _fmt(sim["bucket_share"][k])] for k, v in real["bucket_counts"].items()])
+    lines += ["Mean BOM MRR ($) by integration count:", ""]
+    lines += _table(["count", "real", "simulated"], [
+        [k, _fmt(v, 0), _fmt(sim["mrr_by_count"][k], 0)] for k, v in real["mrr_by_count"].items()])
+    lines += ["Mean integrations by tier (real / simulated):", ""]
+    tiers = ("Free", "Starter", "Basic", "Pro", "Enterprise")
+    lines += _table(["month", *tiers], [
+        [m, *[f"{_fmt(real['mean_by_tier'].get(m, {}).get(t), 2)} / {_fmt(sim['mean_by_tier'][m].get(t), 2)}"
+              for t in tiers]] for m in C.MONTHS])
+    lines += ["Paying customers in 2021-01 by tier:", ""]
+    lines += _table(["tier", "real (approx.)", "simulated"], [
+        [t, _fmt(v, 2), _fmt(sim["paying_tier_share_jan"].get(t), 2)] for t, v in real["paying_tier_share_jan"].items()])
+    lines += ["Value retained (1 - cancelled / BOM MRR, mean over customer-months with BOM > 0):", ""]
+    buckets = ("0", "1-5", "6-10", "11-15")
+    lines += _table(["month", *buckets], [
+        [m, *[f"{_fmt(real['value_retained'].get(m, {}).get(b))} / {_fmt(sim['value_retained'][m].get(b))}"
+              for b in buckets]] for m in C.MONTHS])
+    lines += [f"Mean cancelled dollars per paying customer-month by tier (real: {real['cancel_by_tier_paying']}):", ""]
+    lines += _table(["month", "Starter", "Basic", "Pro", "Enterprise"], [
+        [m, *[_fmt(sim["cancel_by_tier_paying"][m].get(t), 1) for t in ("Starter", "Basic", "Pro", "Enterprise")]]
+        for m in C.MONTHS])
+    lines += [f"Most common integration IDs in 2021-01: real {', '.join(real['top_ids_jan'])}; simulated"
+              f" {', '.join(map(str, sim['top_ids_jan']))}.", "",
+              "Customer ID lengths in account_segments.csv (real / simulated): "
+              + ", ".join(f"{k}: {_fmt(C.ID_LENGTH_COUNTS.get(int(k)))} / {_fmt(v)}"
+                          for k, v in sorted(sim["id_lengths"].items(), reverse=True)), ""]
+    lines += truth_highlights(folder)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Simulate the default data set, time it, and write the calibration page."""
+    import os
+    import resource
+
+    from analysis.simulator import simulate
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="markdown file to write")
+    parser.add_argument("--customers", type=int, default=63_882)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        summary = simulate(folder, n_customers=args.customers, seed=args.seed)
+        import json
+
+        run = {"n_customers": args.customers, "seed": args.seed, "seconds": time.perf_counter() - started,
+               "timings": summary.timings, "cpus": os.cpu_count(),
+               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "truth_records": len(json.loads((folder / paths.TRUTH_JSON).read_text())["records"])}
+        page = render(REAL, simulated_figures(folder), run, folder)
+    Path(args.out).write_text(page + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

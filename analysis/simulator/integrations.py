@@ -70,7 +70,7 @@ def _pick_marketplace_ids(rng, customers, counts, ever_held, log_weights):
     return rows, codes
 
 
-def build_instances(pop: Population, h: History, obs: Observed, p: ModelParameters,
+def build_instances(pop: Population, h: History, p: ModelParameters,
                     rng: np.random.Generator, tracking_change: bool, tracking_month: int) -> Instances:
     """Create every integration instance from the factual adds and removals."""
     n_months, n = h.alive.shape

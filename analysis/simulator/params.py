@@ -21,39 +21,43 @@ class ModelParameters:
     team_scale: dict = field(default_factory=lambda: {
         "Low-touch": -0.35, "High-touch": 0.7, "Direct": 0.25, "Partner": 0.0, "Unowned": -0.3})
     # initial tier from the latent account scale: cut points for Free|Starter|Pro|Enterprise
-    tier_cuts: tuple = (-2.3, -0.85, 1.35)
+    tier_cuts: tuple = (-2.5, -1.2, 1.45)
     joiner_tier_shift: float = -0.45  # new customers start lower
     basic_share_of_starter_pro: float = 0.22  # legacy Basic among existing Starter/Pro customers
     tier_price: tuple = (0.0, 95.0, 260.0, 520.0, 1500.0)  # median BOM MRR by tier, dollars
     mrr_scale_loading: float = 0.35  # log-MRR per unit of account scale
     mrr_noise_sd: float = 0.45
-    # initial behavioural integrations: negative binomial mean by tier, times exp(loading * scale)
-    int_mean_by_tier: tuple = (1.1, 1.35, 1.4, 3.0, 5.1)
-    int_scale_loading: float = 0.3
-    int_dispersion: float = 2.5  # negative-binomial shape (smaller = more zeros, longer tail)
+    # initial behavioural integrations: zero with int_zero_prob, else 1 + negative binomial;
+    # overall mean by tier, the positive part scaled by exp(loading * within-tier account scale)
+    int_mean_by_tier: tuple = (1.2, 1.45, 1.5, 3.25, 5.5)
+    int_zero_prob: tuple = (0.38, 0.35, 0.33, 0.13, 0.07)
+    int_zero_scale_loading: float = 0.6  # logit of zero integrations falls with within-tier scale
+    joiner_extra_zero_prob: float = 0.1
+    int_scale_loading: float = 0.5
+    int_dispersion: float = 1.2  # negative-binomial shape (smaller = more zeros, longer tail)
     joiner_int_factor: float = 0.6
-    custom_share: tuple = (0.06, 0.07, 0.08, 0.1, 0.13)  # behavioural custom share by tier
-    hidden_custom_prob: tuple = (0.45, 0.55, 0.8, 0.8, 0.88)  # untracked custom integrations, by tier
-    hidden_custom_mean: tuple = (0.4, 0.6, 1.5, 1.7, 2.6)  # extra count beyond the first, by tier
+    custom_share: tuple = (0.065, 0.075, 0.09, 0.11, 0.14)  # behavioural custom share by tier
+    hidden_custom_prob: tuple = (0.55, 0.65, 0.8, 0.82, 0.9)  # untracked custom integrations, by tier
+    hidden_custom_mean: tuple = (0.4, 0.6, 1.2, 1.45, 2.6)  # extra count beyond the first, by tier
 
     # --- adoption (logit of a monthly adoption event) -----------------------
-    adopt_mkt_intercept: tuple = (-2.85, -2.9, -2.3, -1.9, -1.9, -1.9)  # by calendar month
-    adopt_cust_intercept: tuple = (-4.3, -4.3, -4.0, -3.7, -3.7, -3.7)
+    adopt_mkt_intercept: tuple = (-3.0, -3.1, -2.15, -1.7, -1.8, -1.8)  # by calendar month
+    adopt_cust_intercept: tuple = (-4.4, -4.5, -3.85, -3.5, -3.6, -3.6)
     adopt_tier: float = 0.22  # per tier rank
     adopt_size: float = 0.25  # per unit of size scale
     adopt_team: dict = field(default_factory=lambda: {
         "Low-touch": -0.25, "High-touch": 0.45, "Direct": 0.15, "Partner": 0.0, "Unowned": -0.3})
     adopt_growth: float = 4.0  # per unit of last month's log-MRR change (clipped to +-0.25)
     adopt_stock: float = 0.25  # per log(1 + integrations)
-    adopt_extra_ids_mean: float = 0.35  # new IDs per adoption event = 1 + geometric extra
+    adopt_extra_ids_mean: float = 0.6  # new IDs per adoption event = 1 + geometric extra
     removal_prob: float = 0.035  # removal in a month without adoption (needs >= 1 integration)
     forced_kind_marketplace: float = 0.8  # kind of a forced adoption: marketplace with this probability
 
     # --- cancellation (probability of a cancellation event) -----------------
-    cancel_base: tuple = (0.0, 0.06, 0.055, 0.045, 0.038)  # by tier (Free has nothing to cancel)
+    cancel_base: tuple = (0.0, 0.055, 0.052, 0.046, 0.040)  # by tier (Free has nothing to cancel)
     cancel_size: float = -0.15
     cancel_team: dict = field(default_factory=lambda: {
-        "Low-touch": 0.1, "High-touch": -0.25, "Direct": -0.05, "Partner": 0.0, "Unowned": 0.15})
+        "Low-touch": 0.08, "High-touch": -0.15, "Direct": -0.03, "Partner": 0.0, "Unowned": 0.1})
     cancel_growth: float = -2.0
     cancel_late_months: tuple = (0.0, 0.0, 0.1, 0.15, 0.3, 0.35)  # calendar trend (log hazard)
     full_cancel_share: tuple = (0.0, 0.6, 0.45, 0.4, 0.3)  # by tier

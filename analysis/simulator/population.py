@@ -123,10 +123,15 @@ def draw_population(rng: np.random.Generator, n: int, params: ModelParameters, n
     tier_mean_scale = np.bincount(tier0, weights=account_scale, minlength=5) / np.maximum(
         np.bincount(tier0, minlength=5), 1)
     within_tier = account_scale - tier_mean_scale[tier0]
-    mean_int = np.array(params.int_mean_by_tier)[tier0] * np.exp(params.int_scale_loading * within_tier)
-    mean_int = mean_int * np.where(joiner, params.joiner_int_factor, 1.0)
-    gamma = rng.gamma(params.int_dispersion, mean_int / params.int_dispersion)
-    total0 = np.minimum(rng.poisson(gamma), 60)
+    base_zero = np.array(params.int_zero_prob)[tier0]
+    zero_logit = np.log(base_zero / (1 - base_zero)) - params.int_zero_scale_loading * within_tier
+    zero_prob = 1 / (1 + np.exp(-zero_logit)) + params.joiner_extra_zero_prob * joiner
+    positive_mean = np.array(params.int_mean_by_tier)[tier0] / (1.0 - np.array(params.int_zero_prob)[tier0]) - 1.0
+    positive_mean = positive_mean * np.exp(params.int_scale_loading * within_tier)
+    positive_mean = positive_mean * np.where(joiner, params.joiner_int_factor, 1.0)
+    gamma = rng.gamma(params.int_dispersion, positive_mean / params.int_dispersion)
+    has_any = rng.random(n) >= zero_prob
+    total0 = np.minimum(has_any * (1 + rng.poisson(gamma)), 60)
     custom0 = rng.binomial(total0, np.array(params.custom_share)[tier0])
     marketplace0 = total0 - custom0
 

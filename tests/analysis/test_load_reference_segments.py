@@ -3,7 +3,7 @@
 Expected figures are CALIBRATION.md's, except the ID collisions, which CALIBRATION.md does
 not list: zero-padding to 8 digits maps 115 pairs of differently written IDs (e.g. a
 7- and an 8-character ID) to one key. Pairs that disagree on size or segment are
-quarantined as ``ambiguous_id`` (206 rows); pairs that agree keep one row (6 rows
+quarantined as ``ambiguous_id`` (206 rows); pairs that agree keep one row (12 rows
 ``duplicate_after_id_normalisation``). The ledger still adds up to 63,882.
 """
 from __future__ import annotations
@@ -33,5 +33,5 @@ def test_real_segments_file_loads_with_quirks_counted(reference_segments_csv):
 
 def test_real_segments_id_collisions_are_quarantined_not_merged(reference_segments_csv):
     quarantined = validate_segments_file(reference_segments_csv)["quarantined_by_reason"]
-    # 115 keys shared by two spellings: 103 disagreeing pairs (both rows out), 6 agreeing pairs (one row out)
-    assert quarantined == {"ambiguous_id": 206, "duplicate_after_id_normalisation": 6}
+    # 115 keys shared by two spellings: 103 disagreeing pairs (both rows out), 12 agreeing pairs (one row out)
+    assert quarantined == {"ambiguous_id": 206, "duplicate_after_id_normalisation": 12}

@@ -403,3 +403,20 @@ def test_stage_errors_name_the_missing_input(tmp_path):
         build_panel_stage(processed, results)
     with pytest.raises(InputError, match="panel.parquet: expected the panel"):
         load_panel(processed)
+
+
+def test_worked_example_of_docs_definitions():
+    """The worked example of docs/definitions.md, claim by claim."""
+    tiers = ["Starter", "Starter", "Starter", "Pro", "Pro", "Pro"]
+    cancel = [0.0, 30.0, 0.0, 0.0, 0.0, 0.0]
+    result = build(path("H00000001", tiers, [1, 1, 2, 2, 2, 2], [100.0] * 6, cancel=cancel))
+    sep = row(result, "H00000001", "2020-09")
+    assert sep.treated == 1
+    assert (sep.cancel_h1, sep.cancel_h2, sep.cancel_h3) == (0.0, 0.0, 0.0)
+    assert sep.upgrade_h1 == 1.0
+    aug = row(result, "H00000001", "2020-08")
+    assert aug.treated == 0 and aug.cancel_h1 == 1.0
+    assert "2021-01" not in set(result.panel.cohort)
+    dec = row(result, "H00000001", "2020-12")
+    assert dec.cancel_h1 == 0.0
+    assert all(math.isnan(dec[c]) for c in ("cancel_h2", "cancel_h3", "upgrade_h1", "upgrade_h2", "upgrade_h3"))

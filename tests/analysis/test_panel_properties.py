@@ -21,7 +21,6 @@ TIERS = ["Free", "Starter", "Basic", "Pro", "Enterprise", "Ent", None]
 MONEY = [None, 0.0, 40.0, 99.5, 1440.0]
 INTEGRATION_IDS = ["1", "7", "21", "Custom_1", "CUSTOM_2", "custom_3"]
 FIELDS = ("tier", "n_int", "mrr_bom", "mrr_eom", "cancel")
-STATE_AT_BOM = ("tier", "n_int", "mrr_bom")  # known at BOM t; mrr_eom and cancel happen during t
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

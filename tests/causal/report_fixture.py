@@ -113,7 +113,63 @@ def _segments(effects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                 se = eff.se * 2
                 rows.append({**eff.to_dict(), "estimate": estimate, "ci_low": estimate - 1.96 * se,
                              "ci_high": estimate + 1.96 * se, "se": se, "n_units": 4_000 + 500 * k,
-                             "n_treated": 700, "method": "dml", "segment_var": var, "segment_value": value})
+                             "n_treated": 700, "method": "dr", "segment_var": var, "segment_value": value})
+    return pd.DataFrame(rows)
+
+
+def _marketplace_vs_custom(effects: pd.DataFrame) -> pd.DataFrame:
+    """The joint marketplace/custom table in the segments stage's format (method ``dr``)."""
+    rows = []
+    for outcome in ("cancel", "upgrade"):
+        for horizon in (1, 2, 3):
+            pick = lambda t: effects[(effects.treatment == t) & (effects.outcome == outcome)  # noqa: E731
+                                     & (effects.horizon == horizon) & (effects.method == "dml")].iloc[0]
+            market, custom = pick("marketplace"), pick("custom")
+            difference = market.estimate - custom.estimate
+            se = float(np.hypot(market.se, custom.se))
+            rows.append({"outcome": outcome, "horizon": horizon, "method": "dr", "estimand": "ATE",
+                         "marketplace_estimate": market.estimate, "marketplace_ci_low": market.ci_low,
+                         "marketplace_ci_high": market.ci_high, "marketplace_n_treated": 2_000,
+                         "custom_estimate": custom.estimate, "custom_ci_low": custom.ci_low,
+                         "custom_ci_high": custom.ci_high, "custom_n_treated": 600, "difference": difference,
+                         "difference_ci_low": difference - 1.96 * se, "difference_ci_high": difference + 1.96 * se,
+                         "difference_se": se, "n_units": market.n_units, "cohorts": market.cohorts,
+                         "interval": "joint: stacked doubly robust scores, clustered by customer"})
+    return pd.DataFrame(rows)
+
+
+def _targeting() -> pd.DataFrame:
+    """Policy values in the segments stage's format: the rule beats random targeting."""
+    values = {
+        ("policy_rule", "cancellations_avoided_per_1000"): (41.0, 25.0, 57.0, 0.31),
+        ("random", "cancellations_avoided_per_1000"): (14.0, 6.0, 22.0, 1.0),
+        ("todays_adopters", "cancellations_avoided_per_1000"): (9.0, 1.0, 17.0, 0.18),
+        ("policy_rule_minus_random", "cancellations_avoided_per_1000"): (27.0, 10.0, 44.0, None),
+        ("policy_rule_minus_todays_adopters", "cancellations_avoided_per_1000"): (32.0, 14.0, 50.0, None),
+        ("policy_rule", "mrr_kept_per_1000"): (21_000.0, 9_000.0, 33_000.0, 0.31),
+        ("random", "mrr_kept_per_1000"): (8_000.0, 2_000.0, 14_000.0, 1.0),
+        ("todays_adopters", "mrr_kept_per_1000"): (6_000.0, -500.0, 12_500.0, 0.18),
+    }
+    return pd.DataFrame([{"treatment": "any", "horizon": 3, "strategy": s, "metric": m, "estimate": e,
+                          "ci_low": lo, "ci_high": hi, "share_targeted": share, "n_units": 5_000,
+                          "interval": "percentile bootstrap over held-out customers (400 draws)"}
+                         for (s, m), (e, lo, hi, share) in values.items()])
+
+
+def _dollars() -> pd.DataFrame:
+    """dollars.csv in the segments stage's format: one 'all' row and a few segment rows."""
+    rows = []
+    for var, value, effect, base in (("all", "all", -4.0, 9_000.0), ("segment", "NAM Low-touch", -5.0, 4_000.0),
+                                     ("segment", "NAM Direct", -3.0, 1_500.0),
+                                     ("segment", "International Direct", -2.0, 1_200.0)):
+        low, high = effect - 2.4, effect + 2.4
+        rows.append({"treatment": "any", "outcome": "cancel_dollars", "horizon": 1, "method": "dr",
+                     "segment_var": var, "segment_value": value, "effect_per_customer_month": effect,
+                     "effect_ci_low": low, "effect_ci_high": high, "base_customers_per_month": base,
+                     "mrr_retained_per_month": -effect * base, "per_month_ci_low": -high * base,
+                     "per_month_ci_high": -low * base, "mrr_retained_per_year": -12 * effect * base,
+                     "per_year_ci_low": -12 * high * base, "per_year_ci_high": -12 * low * base,
+                     "cohorts": ";".join(MONTHS[:4])})
     return pd.DataFrame(rows)
 
 
@@ -176,20 +232,23 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
         "covariate": ["log_mrr_bom", "n_int", "tier_rank", "months_before"],
         "smd_before": [0.42, 0.35, 0.18, 0.05], "smd_after": [0.03, 0.02, 0.04, 0.01]})
     files["effects_by_segment.csv"] = _segments(effects, rng)
-    files["marketplace_vs_custom.csv"] = pd.DataFrame([
-        {"outcome": "cancel", "horizon": 1, "marketplace": -0.013, "marketplace_ci_low": -0.019,
-         "marketplace_ci_high": -0.007, "custom": -0.004, "custom_ci_low": -0.012, "custom_ci_high": 0.004,
-         "difference": -0.009, "difference_ci_low": -0.018, "difference_ci_high": 0.0}])
-    files["targeting.csv"] = pd.DataFrame([
-        {"policy": "rule", "cancellations_avoided_per_1000": 21.0, "ci_low": 14.0, "ci_high": 28.0},
-        {"policy": "random", "cancellations_avoided_per_1000": 12.0, "ci_low": 8.0, "ci_high": 16.0},
-        {"policy": "current adopters", "cancellations_avoided_per_1000": 9.0, "ci_low": 5.0, "ci_high": 13.0}])
-    files["targeting_rule.txt"] = ("Encourage customers on Starter or Basic with fewer than 3 integrations "
-                                   "(about 30% of paying customers).")
-    files["dollars.csv"] = pd.DataFrame([
-        {"quantity": "MRR retained per month", "estimate": 41_000.0, "ci_low": 22_000.0, "ci_high": 60_000.0},
-        {"quantity": "MRR retained per year", "estimate": 492_000.0, "ci_low": 264_000.0, "ci_high": 720_000.0}])
-    files["heterogeneity_summary.json"] = {"annual_dollars": 492_000.0, "annual_dollars_ci": [264_000.0, 720_000.0]}
+    files["marketplace_vs_custom.csv"] = _marketplace_vs_custom(effects)
+    files["targeting.csv"] = _targeting()
+    files["targeting_rule.txt"] = (
+        "Targeting rule: whom to encourage to adopt an integration (treatment 'any', outcome: cancellation "
+        "within 3 month(s))\n\n"
+        "TARGET tier is Starter or Basic and integrations at most 2: 31% of training customer-months, predicted "
+        "41.0 cancellations avoided per 1,000 adopting\n"
+        "skip   tier is Pro or Enterprise: 69% of training customer-months, predicted 8.0 cancellations avoided "
+        "per 1,000 adopting\n\n  $ MRR kept             rule      21000.0 [9000.0, 33000.0]")
+    dollars = _dollars()
+    files["dollars.csv"] = dollars
+    whole = dollars[dollars.segment_var == "all"].iloc[0]
+    files["heterogeneity_summary.json"] = {
+        "treatment": "any",
+        "dollars": {k: float(whole[k]) for k in ("effect_per_customer_month", "base_customers_per_month",
+                                                 "mrr_retained_per_month", "per_month_ci_low", "per_month_ci_high",
+                                                 "mrr_retained_per_year", "per_year_ci_low", "per_year_ci_high")}}
     files["sensitivity.json"] = {"robustness_value": 0.04,
                                  "meaning": ("An unobserved factor would have to explain 4% of the remaining "
                                              "variation in both adoption and cancellation to erase the effect.")}

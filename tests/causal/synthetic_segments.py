@@ -37,8 +37,12 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def heterogeneous_panel(n_customers: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def heterogeneous_panel(n_customers: int = 4000, seed: int = 0,
+                        effect_scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the panel (treatments any, marketplace, custom) and per-unit truth for ``any``.
+
+    ``effect_scale`` multiplies every planted effect. Above 1 a probability can
+    leave [0, 1]; the realized ``y1 - y0`` stay exact, the ``tau_*`` columns do not.
 
     Returns
     -------
@@ -57,7 +61,7 @@ def heterogeneous_panel(n_customers: int = 4000, seed: int = 0) -> tuple[pd.Data
     size = rng.choice(len(SIZES), size=n_customers, p=[0.5, 0.3, 0.12, 0.08])
     base_mrr = np.where(tier_idx == 0, 0.0, np.exp(rng.normal(4.5 + 0.5 * tier_idx, 0.6)))
     ids = np.array([f"H{k:08d}" for k in rng.choice(10**8, size=n_customers, replace=False)])
-    seg_effect = np.array([SEGMENT_CANCEL_EFFECT[s] for s in segment_label])
+    seg_effect = effect_scale * np.array([SEGMENT_CANCEL_EFFECT[s] for s in segment_label])
     n_int = rng.poisson(1 + tier_idx).astype(float)
     prev_log_mrr = np.log1p(base_mrr)
 

@@ -1,11 +1,14 @@
 """The memo's words follow the numbers: direction by the interval, units, escaping."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
 from causal.report_results import load_memo_inputs
-from causal.report_sections import executive_summary, recommendations, segments_section
+from causal.report_sections import (dollars_sentence, executive_summary, recommendations, segments_section,
+                                     targeting_section, targeting_verdict)
 from causal.report_tables import best_effect, pipe_table
 from causal.report_text import (MINUS, compare_naive, direction, effect_sentence, fmt_dollars, fmt_number,
                                 good_or_bad, md_text, verb_for)
@@ -105,4 +108,28 @@ def test_segment_text_names_groups_with_clear_benefit(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # figures are copied beside the render's working directory
     inputs = load_memo_inputs(write_fixture_results(tmp_path / "results"))
     text = segments_section(inputs)
-    assert "Clear benefit in" in text and "NAM High-touch" in text
+    assert "A clear benefit in" in text and "NAM High-touch (team)" in text
+
+
+def test_targeting_text_follows_the_held_out_comparison(tmp_path):
+    results = write_fixture_results(tmp_path / "results")
+    assert targeting_verdict(load_memo_inputs(results))[0] == "better"
+    assert "Start with the customers where it pays most: tier is Starter or Basic" in recommendations(
+        load_memo_inputs(results))
+    values = pd.read_csv(results / "targeting.csv")
+    beats = (values.strategy == "policy_rule_minus_random") & (values.metric == "cancellations_avoided_per_1000")
+    values.loc[beats, ["estimate", "ci_low", "ci_high"]] = [5.0, -12.0, 22.0]
+    values.to_csv(results / "targeting.csv", index=False)
+    inputs = load_memo_inputs(results)
+    assert targeting_verdict(inputs)[0] == "unclear"
+    assert "does not reliably beat" in targeting_section(inputs)
+    assert "Offer it broadly" in recommendations(inputs) and "Start with" not in recommendations(inputs)
+
+
+def test_dollar_sentence_says_no_reliable_figure_when_interval_covers_zero(tmp_path):
+    results = write_fixture_results(tmp_path / "results")
+    assert dollars_sentence(load_memo_inputs(results)).startswith("about \\$432,000 of MRR kept a year")
+    summary = json.loads((results / "heterogeneity_summary.json").read_text())
+    summary["dollars"]["per_year_ci_low"] = -50_000.0
+    (results / "heterogeneity_summary.json").write_text(json.dumps(summary))
+    assert dollars_sentence(load_memo_inputs(results)).startswith("no reliable dollar figure yet")

@@ -225,7 +225,7 @@ def _positive_cancellation(lines: Lines):
 def _short_id_conflict_in_segments(lines: Lines):
     extra = "H100101,201 or Above,NAM Low-touch"  # same customer as H00100101, other size
     return ({SEG: lines_to_bytes(lines[SEG] + [extra])},
-            LedgerExpected(SEG, "conflicting_duplicate", 2, 2))
+            LedgerExpected(SEG, "ambiguous_id", 2, 2))
 
 
 def _unknown_segment(lines: Lines):
@@ -287,3 +287,16 @@ CASES = [
     Case("extra_field", _extra_field),
     Case("blank_line", _blank_line),
 ]
+
+
+def _no_header(lines: Lines):
+    return ({SEG: lines_to_bytes(lines[SEG][1:])},
+            ErrorExpected(SEG, 1, None, "found a data row (the header line is missing)"))
+
+
+def _ids_all_malformed(lines: Lines):
+    edited = [lines[META][0]] + ["X" + line[1:] for line in lines[META][1:]]
+    return {META: lines_to_bytes(edited)}, ErrorExpected(META, 2, "CUSTOMER_ID", "value not shown")
+
+
+CASES += [Case("missing_header_line", _no_header), Case("all_ids_malformed", _ids_all_malformed)]
