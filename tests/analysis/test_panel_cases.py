@@ -420,3 +420,17 @@ def test_worked_example_of_docs_definitions():
     dec = row(result, "H00000001", "2020-12")
     assert dec.cancel_h1 == 0.0
     assert all(math.isnan(dec[c]) for c in ("cancel_h2", "cancel_h3", "upgrade_h1", "upgrade_h2", "upgrade_h3"))
+
+
+def test_cli_panel_stage_without_model_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from analysis import paths
+
+    done = subprocess.run([sys.executable, "-m", "causal", "run", "--data", str(tmp_path), "--results",
+                           str(tmp_path / "results"), "--processed", str(tmp_path / "processed"),
+                           "--stages", "panel"], cwd=paths.PROJ_ROOT, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "data_quality.json" in done.stderr

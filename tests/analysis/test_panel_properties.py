@@ -21,7 +21,9 @@ TIERS = ["Free", "Starter", "Basic", "Pro", "Enterprise", "Ent", None]
 MONEY = [None, 0.0, 40.0, 99.5, 1440.0]
 INTEGRATION_IDS = ["1", "7", "21", "Custom_1", "CUSTOM_2", "custom_3"]
 FIELDS = ("tier", "n_int", "mrr_bom", "mrr_eom", "cancel")
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run, so CI is reproducible
+PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                             suppress_health_check=[HealthCheck.too_slow])
 
 
 @dataclass
