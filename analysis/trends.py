@@ -208,7 +208,7 @@ def plot_top_integrations(frame: pd.DataFrame, path: Path, simulated: bool) -> N
     ax.barh(range(len(ordered)), ordered["rows"], color=["tab:orange" if i == ALL_CUSTOM else "tab:blue"
                                                           for i in ordered["integration"]])
     ax.set_yticks(range(len(ordered)), labels, fontsize=8)
-    ax.set_xlabel("Customers using it (integration rows)")
+    ax.set_xlabel("Integration rows (for a marketplace app: customers using it)")
     ax.set_title(_title(f"Most used integrations, {frame['month'].iloc[0]}", simulated))
     _save(fig, path)
 

@@ -28,7 +28,8 @@ from causal import targeting
 from causal.design import select_cell
 from causal.inference import customer_folds, difference_of_means, normal_interval
 from causal.records import EffectRecord, effects_frame
-from causal.segments import (METHOD, N_FOLDS, DRScores, compare_with_stratified, fit_dr_scores,
+from causal.segments import (METHOD, N_FOLDS, DRScores, compare_with_stratified, cross_fitted_propensity,
+                             fit_dr_scores,
                              forest_figure, overall_effect, segment_effects, stratified_effects)
 
 PRIMARY_TREATMENT = "any"
@@ -59,17 +60,23 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
     (dict, list of dict)
         Scores keyed by the cell, and the skipped cells with the reason.
     """
-    scores, skipped, propensity_cache = {}, [], {}
+    scores, skipped, propensities = {}, [], {}
+    for treatment in dict.fromkeys(t for t, _, _ in cells):
+        rows = panel.loc[(panel["treatment"] == treatment) & ~panel[schema.FLAGGED].astype(bool)]
+        if rows[schema.TREATED].nunique() == 2:
+            folds = customer_folds(rows["customer_id"], N_FOLDS, seed)
+            propensities[treatment] = pd.Series(cross_fitted_propensity(rows, folds, seed), index=rows.index)
     for treatment, outcome, horizon in cells:
         cell = select_cell(panel, treatment, outcome, horizon)
         folds = customer_folds(cell.rows["customer_id"], N_FOLDS, seed)
-        reason = _cell_skip_reason(cell, folds)
+        reason = _cell_skip_reason(cell, folds) if treatment in propensities else "no treated or no untreated rows"
         if reason:
             skipped.append(dict(treatment=treatment, outcome=outcome, horizon=horizon, segment_var="all",
                                 segment_value="all", n_units=cell.n_units, n_treated=cell.n_treated,
                                 reason=reason))
             continue
-        scores[(treatment, outcome, horizon)] = (fit_dr_scores(cell, folds, seed, propensity_cache), cell)
+        propensity = propensities[treatment].loc[cell.rows.index].to_numpy()
+        scores[(treatment, outcome, horizon)] = (fit_dr_scores(cell, folds, seed, propensity), cell)
     return scores, skipped
 
 

@@ -320,8 +320,9 @@ def naive_vs_causal(m: MemoInputs) -> str:
         adjusted = best_effect(m.effects, PRIMARY, outcome)
         naive = best_effect(m.effects, PRIMARY, outcome, int(adjusted["horizon"]), ("naive",)) if adjusted is not None else None
         if adjusted is not None and naive is not None:
-            sentences.append(f"{OUTCOME_SHORT[outcome]}, {window_phrase(adjusted['horizon'])}: "
-                             + compare_naive(naive, adjusted))
+            comparison = compare_naive(naive, adjusted)
+            sentences.append(f"For {OUTCOME_SHORT[outcome].lower()} {window_phrase(adjusted['horizon'])}, "
+                             + comparison[:1].lower() + comparison[1:])
     if not rows:
         return not_available(f"estimates for treatment '{PRIMARY}'")
     table = pipe_table(["Outcome", "Window", "Raw comparison", "Matched (adopters)", "Adjusted (all)"], rows,

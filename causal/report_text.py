@@ -228,13 +228,16 @@ def compare_naive(naive_row, adjusted_row) -> str:
     unit = f" {unit}" if outcome in BINARY else ""
     n_text = fmt_number(naive * factor, decimals)
     a_text = fmt_number(adjusted * factor, decimals)
+    if direction(adjusted_row) == "unclear" and direction(naive_row) != "unclear":
+        return (f"The raw comparison of adopters with non-adopters shows a clear difference ({n_text}{unit}), "
+                f"but after adjusting for who adopts, the estimate ({a_text}{unit}) cannot be told apart from zero.")
     if abs(naive) < 1e-12 and abs(adjusted) < 1e-12:
         return f"The raw comparison and the adjusted estimate agree ({a_text}{unit})."
     if naive * adjusted < 0:
         relation = "points the opposite way from"
     elif abs(naive) > abs(adjusted):
         ratio = abs(naive) / abs(adjusted) if abs(adjusted) > 1e-12 else math.inf
-        relation = ("exaggerates" if not math.isfinite(ratio) else
+        relation = ("is far larger than" if not math.isfinite(ratio) or ratio > 5 else
                     f"is about {ratio:.1f} times as large as" if ratio >= 1.5 else "is a little larger than")
     else:
         relation = "understates"

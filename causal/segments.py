@@ -14,7 +14,6 @@ different model (Lin's interacted least squares), and tabulates both.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from analysis import schema
-from causal.design import Cell, covariate_matrix
+from causal.design import Cell
 from causal.inference import cluster_se, clustered_mean, derived_seed, normal_interval
 from causal.records import EffectRecord
 
@@ -129,15 +128,29 @@ def _fit_propensity(features, t, mask, seed: int):
     return _Probability(model.fit(features, t))
 
 
-def _rows_key(cell: Cell) -> str:
-    return cell.treatment + hashlib.sha1(np.asarray(cell.rows.index, dtype=np.int64).tobytes()).hexdigest()
+def cross_fitted_propensity(rows: pd.DataFrame, folds: np.ndarray, seed: int) -> np.ndarray:
+    """Propensity ``P(T = 1 | X)`` per row, each fold predicted by a model trained on the others.
+
+    Fitted once per treatment on all its (unflagged) rows and shared by every
+    outcome cell of that treatment. A cell keeps the rows with an observed
+    outcome; the doubly robust score stays unbiased for that cell as long as
+    its outcome models (fitted within the cell) are right.
+    """
+    features, mask = nuisance_features(rows)
+    t = rows[schema.TREATED].to_numpy(dtype=int)
+    e = np.empty(len(rows))
+    for fold in np.unique(folds):
+        train, test = folds != fold, folds == fold
+        model = _fit_propensity(features[train], t[train], mask, derived_seed(seed, "propensity", int(fold)))
+        e[test] = model.predict(features[test])
+    return e
 
 
 def fit_dr_scores(
     cell: Cell,
     folds: np.ndarray,
     seed: int,
-    propensity_cache: dict | None = None,
+    propensity: np.ndarray | None = None,
 ) -> DRScores:
     """Cross-fit the nuisance models of one cell and return its doubly robust scores.
 
@@ -149,9 +162,10 @@ def fit_dr_scores(
         Fold per row of ``cell.rows``, grouped by customer (``customer_folds``).
     seed : int
         Seed of the gradient-boosting models.
-    propensity_cache : dict, optional
-        Cross-fitted propensities keyed by the cell's rows; cells with the same
-        rows (e.g. ``cancel`` and ``cancel_dollars``) reuse them.
+    propensity : ndarray, optional
+        Cross-fitted propensity per row (same folds), e.g. from
+        :func:`cross_fitted_propensity` on the treatment's rows; fitted on the
+        cell's rows when absent.
 
     Returns
     -------
@@ -161,15 +175,11 @@ def fit_dr_scores(
     y, t = cell.y, cell.t
     binary = cell.outcome in schema.BINARY_OUTCOMES
     n = len(y)
-    e, mu0, mu1 = np.empty(n), np.empty(n), np.empty(n)
-    key = _rows_key(cell)
-    cached = propensity_cache.get(key) if propensity_cache is not None else None
+    mu0, mu1 = np.empty(n), np.empty(n)
+    e = (np.asarray(propensity, dtype=float) if propensity is not None
+         else cross_fitted_propensity(cell.rows, folds, seed))
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
-        if cached is None:
-            propensity = _fit_propensity(features[train], t[train], mask,
-                                         derived_seed(seed, cell.treatment, "propensity", int(fold)))
-            e[test] = propensity.predict(features[test])
         arm0 = train & (t == 0)
         arm1 = train & (t == 1)
         model0 = _fit_outcome(features[arm0], y[arm0], mask, binary,
@@ -177,10 +187,6 @@ def fit_dr_scores(
         model1 = _fit_outcome(features[arm1], y[arm1], mask, binary,
                               derived_seed(seed, cell.treatment, cell.outcome, cell.horizon, int(fold), 1))
         mu0[test], mu1[test] = model0.predict(features[test]), model1.predict(features[test])
-    if cached is not None:
-        e = cached
-    elif propensity_cache is not None:
-        propensity_cache[key] = e.copy()
     clipped = np.clip(e, PROPENSITY_CLIP, 1 - PROPENSITY_CLIP)
     psi = mu1 - mu0 + t * (y - mu1) / clipped - (1 - t) * (y - mu0) / (1 - clipped)
     keep = ["customer_id", "cohort", schema.TREATED, "mrr_bom", "n_int", "tier_rank",
@@ -219,9 +225,9 @@ def segment_effects(scores: DRScores) -> tuple[list[EffectRecord], list[dict]]:
     """
     records, skipped = [], []
     for segment_var, column in schema.SEGMENT_VARS.items():
-        values = scores.rows[column].astype(str).to_numpy()
-        for value in sorted(np.unique(values)):
-            mask = values == value
+        codes, levels = pd.factorize(scores.rows[column].astype(str), sort=True)
+        for code, value in enumerate(levels):
+            value, mask = str(value), codes == code
             n_units, n_treated = int(mask.sum()), int(scores.t[mask].sum())
             reason = _segment_skip_reason(n_units, n_treated)
             if reason:
@@ -270,24 +276,27 @@ def stratified_effects(cell: Cell) -> list[EffectRecord]:
     """Each segment estimated on its own rows only (the stratified check).
 
     Uses Lin's interacted least squares within the segment, a model unrelated
-    to the gradient-boosting nuisances of the doubly robust scores.
+    to the gradient-boosting nuisances of the doubly robust scores (covariates:
+    the cell's design matrix, columns constant within the segment dropped).
     """
     records = []
+    design_all = cell.X.to_numpy(dtype=float)
+    cohorts_all = cell.rows["cohort"].astype(str).to_numpy()
     for segment_var, column in schema.SEGMENT_VARS.items():
-        values = cell.rows[column].astype(str).to_numpy()
-        for value in sorted(np.unique(values)):
-            mask = values == value
+        codes, levels = pd.factorize(cell.rows[column].astype(str), sort=True)
+        for code, value in enumerate(levels):
+            mask = codes == code
             n_units, n_treated = int(mask.sum()), int(cell.t[mask].sum())
             if _segment_skip_reason(n_units, n_treated):
                 continue
-            rows = cell.rows.loc[mask]
-            design = covariate_matrix(rows)
+            design = design_all[mask]
+            design = pd.DataFrame(design[:, design.std(axis=0) > 0])
             estimate, se, model = lin_regression_effect(cell.y[mask], cell.t[mask], design, cell.groups[mask])
             low, high = normal_interval(estimate, se)
-            cohorts = ";".join(sorted(rows["cohort"].astype(str).unique()))
+            cohorts = ";".join(sorted(set(cohorts_all[mask])))
             records.append(EffectRecord(cell.treatment, cell.outcome, cell.horizon, STRATIFIED_METHOD, "ATE",
                                         estimate, low, high, se, n_units, n_treated, cohorts,
-                                        segment_var=segment_var, segment_value=value,
+                                        segment_var=segment_var, segment_value=str(value),
                                         interval=STRATIFIED_INTERVAL, extra={"model": model}))
     return records
 

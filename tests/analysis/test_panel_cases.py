@@ -42,7 +42,7 @@ def integrations(rows=()) -> pd.DataFrame:
 
 
 def path(customer, tiers, n_ints, mrr_bom, mrr_eom=None, cancel=None, months=MONTHS):
-    """Rows of one customer; ``None`` in ``tiers`` at a month that should be absent is given by ``skip``."""
+    """Rows of one customer, one per month; tier ``"absent"`` leaves that month out, ``None`` is a missing tier."""
     mrr_eom = mrr_bom if mrr_eom is None else mrr_eom
     cancel = [0.0] * len(months) if cancel is None else cancel
     rows = []
@@ -71,10 +71,6 @@ def counts_row(result, treatment, outcome, horizon, cohort) -> pd.Series:
     hit = c[(c.treatment == treatment) & (c.outcome == outcome) & (c.horizon == horizon) & (c.cohort == cohort)]
     assert len(hit) == 1
     return hit.iloc[0]
-
-
-def same(a, b) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or a == b
 
 
 STEADY = dict(tiers=["Pro"] * 6, n_ints=[2] * 6, mrr_bom=[100.0] * 6)

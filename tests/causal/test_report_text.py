@@ -63,10 +63,13 @@ def test_numbers_are_formatted_for_readers():
 
 
 def test_naive_comparison_words_follow_the_numbers():
-    adjusted = _row(-0.01, -0.02, 0.0)
+    adjusted = _row(-0.01, -0.02, -0.001)
     assert "3.0 times as large" in compare_naive(_row(-0.03, -0.04, -0.02, method="naive"), adjusted)
     assert "opposite way" in compare_naive(_row(0.02, 0.01, 0.03, method="naive"), adjusted)
     assert "understates" in compare_naive(_row(-0.005, -0.01, 0.0, method="naive"), adjusted)
+    assert "far larger" in compare_naive(_row(-0.08, -0.09, -0.07, method="naive"), adjusted)
+    unclear = _row(0.001, -0.02, 0.022)
+    assert "cannot be told apart from zero" in compare_naive(_row(-0.03, -0.04, -0.02, method="naive"), unclear)
 
 
 def test_best_effect_prefers_dml_at_the_longest_horizon(tmp_path):
