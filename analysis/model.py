@@ -178,7 +178,8 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
     -------
     dict
         ``tracking_change_months``, ``months``, ``rows`` (per model table), ``ledger``
-        (rows read / kept / quarantined per file), ``simulated`` and ``seconds``.
+        (rows read / kept / quarantined per file), ``trends`` (the headline numbers),
+        ``simulated``, ``seconds`` and ``stage_seconds``.
 
     Raises
     ------
@@ -186,6 +187,14 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
         When a file cannot be used (one line: file, line, column, what was expected).
     """
     started = time.perf_counter()
+    stage_seconds: dict[str, float] = {}
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stage_seconds[stage] = round(now - clock[0], 3)
+        clock[0] = now
+
     data_dir, processed_dir, results_dir = Path(data_dir), Path(processed_dir), Path(results_dir)
     processed_dir.mkdir(parents=True, exist_ok=True)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -194,28 +203,36 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
     try:
         con.execute(f"SET temp_directory = {_sql_text(spill)}")
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")
         register_macros(con)
         reads = load_raw_files(con, data_dir)
+        lap("load")
         parsed = {"segments": validate_segments(con, reads["segments"])}
         parsed["metadata"] = validate_metadata(con, reads["metadata"])
         parsed["integrations"] = validate_integrations(con, reads["integrations"], parsed["metadata"])
+        lap("validate")
         _create_model_tables(con, parsed["segments"], parsed["metadata"], parsed["integrations"])
         rows = _write_parquet(con, processed_dir)
+        lap("model")
         entries = _ledger(con, reads, parsed)
         reconciliation = reconcile(con, parsed["segments"], parsed["metadata"], parsed["integrations"])
+        lap("ledger_reconcile")
         months = [m for (m,) in con.execute(
             f"SELECT DISTINCT month FROM {schema.FCT_CUSTOMER_MONTH} ORDER BY month").fetchall()]
         stats = monthly_tracking_stats(con, schema.FCT_CUSTOMER_MONTH, schema.FCT_CUSTOMER_INTEGRATION_MONTH)
         flagged, transitions = detect_tracking_changes(stats, TrackingRule())
         simulated = (data_dir / paths.TRUTH_JSON).is_file()
         checks = _checks(con, reads, entries, reconciliation, months, flagged)
+        lap("tracking_checks")
         trends_summary = write_trends(con, results_dir, flagged, simulated, figures=figures)
+        lap("trends")
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     write_ledger(entries, results_dir)
     write_data_quality(results_dir, entries, checks, reconciliation, flagged, transitions, months, simulated)
     _write_duckdb_file(processed_dir)
+    lap("write")
     return {
         "tracking_change_months": flagged,
         "months": months,
@@ -225,6 +242,7 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
         "trends": trends_summary,
         "simulated": simulated,
         "seconds": round(time.perf_counter() - started, 3),
+        "stage_seconds": stage_seconds,
     }
 
 

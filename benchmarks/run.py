@@ -56,13 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.modules or benchmark_modules()
     out = Path(args.out)
-    text = out.read_text() if out.is_file() else _HEADER
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
+        if not callable(getattr(module, "run", None)):
+            print(f"{name}: no run() function, skipped")
+            continue
         figures = module.run()
         title = (module.__doc__ or name).strip().splitlines()[0].rstrip(".")
         render = getattr(module, "to_markdown", None)
         body = render(figures) if render else _default_markdown(name, figures)
+        text = out.read_text() if out.is_file() else _HEADER  # re-read: other sections may have changed
         text = update_document(text, name, section(name, title, body))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)  # after each module, so a later failure keeps earlier figures

@@ -173,16 +173,25 @@ def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int],
 
 
 # --- running cells, in this process or in workers ----------------------------------
-_PANELS: dict[str, pd.DataFrame] = {}
+_PANELS: dict[tuple[str, str | None], pd.DataFrame] = {}
 
 
-def _panel(processed_dir: str) -> pd.DataFrame:
+def _panel(processed_dir: str, treatment: str | None = None) -> pd.DataFrame:
+    """The panel (or one treatment variant of it), loaded once per process.
+
+    Worker processes keep only the variant of their current task, which keeps
+    their memory to about a quarter of the panel.
+    """
     from analysis.panel import load_panel
 
-    if processed_dir not in _PANELS:
+    key = (processed_dir, treatment)
+    if key not in _PANELS:
+        full = _PANELS.get((processed_dir, None))
+        if full is None:
+            full = load_panel(Path(processed_dir))
         _PANELS.clear()
-        _PANELS[processed_dir] = load_panel(Path(processed_dir))
-    return _PANELS[processed_dir]
+        _PANELS[key] = full if treatment is None else full.loc[full["treatment"] == treatment]
+    return _PANELS[key]
 
 
 def _run_task(processed_dir: str, task: tuple, threads: int | None):
@@ -191,7 +200,7 @@ def _run_task(processed_dir: str, task: tuple, threads: int | None):
     kind, key, seed, n_bootstrap, simulations, extra = task
     with threadpool_limits(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        panel = _panel(processed_dir)
+        panel = _panel(processed_dir, key[0])
         if kind == "cell":
             return estimate_cell(panel, key, seed, n_bootstrap, simulations)
         if kind == "flagged":
@@ -260,6 +269,9 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     draw_causal_graph(figures / "causal_graph.png")
     panel = _panel(str(processed_dir.resolve()))
     keys = _cell_keys(panel)
+    if jobs > 1:  # the workers load what they need
+        _PANELS.clear()
+        panel = None
     tasks = [("cell", key, seed, n_bootstrap, simulations, None) for key in keys]
     if jobs <= 1:
         with warnings.catch_warnings():

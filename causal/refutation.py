@@ -42,9 +42,10 @@ RULES = {
                           "2.58 standard errors of zero (p >= 0.01; se = original se / sqrt(simulations))"),
     "random_common_cause": ("passes when adding an independent random confounder moves the estimate by "
                             "less than 2.58 original standard errors (p >= 0.01)"),
-    "data_subset": (f"passes when the estimate on {int(SUBSET_FRACTION * 100)}% of customers differs from the "
-                    "original by less than 2.58 times the sampling noise expected from subsetting, "
-                    "se * sqrt((1 - f) / f) (p >= 0.01)"),
+    "data_subset": (f"passes when the estimate on {int(SUBSET_FRACTION * 100)}% of customers (f) differs from the "
+                    "original by less than 2.58 times the noise expected from subsetting (p >= 0.01): "
+                    "se * sqrt((1 - f) / f) for dml, whose estimate is smooth in the data; the conservative "
+                    "se * sqrt(1 + 1 / f) for psm, whose nearest-neighbour matches change non-smoothly"),
     "bootstrap": ("passes when the mean estimate on customer-bootstrap samples is within 2.58 "
                   "bootstrap standard errors (se / sqrt(simulations)) of the original (p >= 0.01)"),
     "unobserved_confounder_dml": (f"passes when EconML's sensitivity interval for a confounder explaining "
@@ -122,7 +123,8 @@ def data_subset(cell: Cell, rec: EffectRecord, seed: int, simulations: int = DEF
         keep = rng.random(len(customers)) < fraction
         effects.append(_reestimate(rec.method, subset_cell(cell, keep[position]), seed))
     new_effect = float(np.mean(effects))
-    noise = rec.se * math.sqrt((1 - fraction) / fraction) / math.sqrt(simulations)
+    spread = math.sqrt(1 + 1 / fraction) if rec.method == "psm" else math.sqrt((1 - fraction) / fraction)
+    noise = rec.se * spread / math.sqrt(simulations)
     p_value = _p_two_sided((new_effect - rec.estimate) / noise)
     return _record(rec, "data_subset", new_effect, p_value, p_value >= PASS_LEVEL, RULES["data_subset"],
                    {"effects": effects})

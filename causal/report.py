@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -117,15 +118,21 @@ def _render_with_fallback(results_dir: Path, html_path: Path, pdf_path: Path, ti
 
 
 def _render_with_quarto(results_dir: Path, out_dir: Path) -> None:
-    """``quarto render report.qmd`` to HTML and to typst/PDF, outputs renamed to the memo names."""
+    """``quarto render report.qmd`` to HTML, then to typst/PDF; outputs moved to the memo names.
+
+    quarto writes ``report.html`` / ``report.pdf`` beside report.qmd (both git-ignored); they are
+    moved to ``out_dir``. ``QUARTO_PYTHON`` points quarto at this Python, so its kernel has the packages.
+    """
     env = _kernel_env(results_dir)
-    for fmt, name in (("html", HTML_NAME), ("typst", PDF_NAME)):
-        command = ["quarto", "render", str(paths.REPORT_QMD), "--to", fmt, "--output", name,
-                   "--output-dir", str(out_dir), "-P", f"results_dir:{results_dir}"]
+    env["QUARTO_PYTHON"] = sys.executable
+    for fmt, produced, name in (("html", "report.html", HTML_NAME), ("typst", "report.pdf", PDF_NAME)):
+        command = ["quarto", "render", paths.REPORT_QMD.name, "--to", fmt, "-P", f"results_dir:{results_dir}"]
         done = subprocess.run(command, cwd=paths.PROJ_ROOT, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise RuntimeError(f"quarto render --to {fmt} failed: {tail[0]}")
+        output = paths.PROJ_ROOT / produced
+        if done.returncode != 0 or not output.is_file():
+            tail = (done.stderr or done.stdout or "no output").strip().splitlines()[-1:]
+            raise RuntimeError(f"quarto render --to {fmt} failed: {tail[0] if tail else 'no output'}")
+        shutil.move(str(output), out_dir / name)
 
 
 def _refuse_customer_ids(results_dir: Path, html_path: Path) -> None:

@@ -59,7 +59,8 @@ def _flag_transitions(m: MemoInputs) -> list[tuple[str, str | None]]:
     months = _months(m)
     pairs = []
     for month in flagged:
-        following = months[months.index(month) + 1] if month in months and months.index(month) + 1 < len(months) else None
+        position = months.index(month) if month in months else -1
+        following = months[position + 1] if 0 <= position < len(months) - 1 else None
         pairs.append((month, following))
     return pairs
 
@@ -155,7 +156,9 @@ def _refutation_tally(m: MemoInputs, hidden: bool = False) -> tuple[int, int, pd
     ref = m.refutations
     if ref is None or not len(ref):
         return 0, 0, pd.DataFrame()
-    rows = ref[ref["treatment"] == PRIMARY] if "treatment" in ref.columns and (ref["treatment"] == PRIMARY).any() else ref
+    rows = ref
+    if "treatment" in ref.columns and (ref["treatment"] == PRIMARY).any():
+        rows = ref[ref["treatment"] == PRIMARY]
     is_hidden = rows["refuter"].str.contains(HIDDEN_FACTOR, case=False, regex=True)
     rows = rows[is_hidden if hidden else ~is_hidden]
     judged = rows[rows["passed"].notna()]
@@ -178,11 +181,13 @@ def executive_summary(m: MemoInputs) -> str:
     else:
         matters = _lead_answer(cancel, upgrade) + " " + " ".join(
             effect_sentence(r, mark=True) for r in (cancel, upgrade) if r is not None)
-        naive = best_effect(m.effects, PRIMARY, "cancel", int(cancel["horizon"]), ("naive",)) if cancel is not None else None
+        naive = (best_effect(m.effects, PRIMARY, "cancel", int(cancel["horizon"]), ("naive",))
+                 if cancel is not None else None)
         if naive is not None:
-            matters += (" " + compare_naive(naive, cancel) +
-                        " Adopters are larger, pay more and sit in higher tiers, so a raw comparison mixes the "
-                        "effect of integrations with who adopts them.")
+            matters += " " + compare_naive(naive, cancel)
+            who = who_adopts(m)
+            matters += (f" {who}, so a raw comparison mixes the effect of integrations with who adopts them."
+                        if who else "")
         passed, total, _ = _refutation_tally(m)
         if total:
             matters += f" The estimates passed {passed} of {total} checks that re-estimate them under changed data."
@@ -318,7 +323,8 @@ def naive_vs_causal(m: MemoInputs) -> str:
                 cells.append(effect_compact(row) if row is not None else "")
             rows.append(cells)
         adjusted = best_effect(m.effects, PRIMARY, outcome)
-        naive = best_effect(m.effects, PRIMARY, outcome, int(adjusted["horizon"]), ("naive",)) if adjusted is not None else None
+        naive = (best_effect(m.effects, PRIMARY, outcome, int(adjusted["horizon"]), ("naive",))
+                 if adjusted is not None else None)
         if adjusted is not None and naive is not None:
             comparison = compare_naive(naive, adjusted)
             sentences.append(f"For {OUTCOME_SHORT[outcome].lower()} {window_phrase(adjusted['horizon'])}, "
@@ -337,30 +343,71 @@ def naive_vs_causal(m: MemoInputs) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _balance_sentence(m: MemoInputs) -> str:
-    """How many characteristics differed before and after matching, for the headline cancellation cell."""
+COVARIATE_WORDS = {  # panel covariate -> words for "adopters start out with higher ..."
+    "log_mrr_bom": "MRR", "tier_rank": "tier", "n_int": "integration count",
+    "months_before": "tenure in the data", "d_n_int_prev": "recent integration growth",
+    "d_log_mrr_prev": "recent MRR growth", "cancel_prev": "share with a cancellation the month before",
+    "history_missing": "share of newcomers", "tier_missing": "share with no recorded tier",
+    "mrr_missing": "share with no recorded MRR",
+}
+
+
+def _balance_rows(m: MemoInputs) -> tuple[pd.DataFrame | None, str | None, str | None, int | None]:
+    """(rows of the headline cancellation cell, before column, after column, horizon) of balance.csv."""
     balance = m.balance
     if balance is None:
-        return not_available("balance table (balance.csv)")
+        return None, None, None, None
     numeric = [c for c in balance.columns if pd.api.types.is_numeric_dtype(balance[c])]
     before = next((c for c in numeric if "before" in c.lower() or "unmatched" in c.lower()), None)
     after = next((c for c in numeric if "after" in c.lower()), None)
     if before is None or after is None:
+        return None, None, None, None
+    if not {"treatment", "outcome", "horizon"} <= set(balance.columns):
+        return balance, before, after, None
+    cell = best_effect(m.effects, PRIMARY, "cancel", methods=("psm", "dml"))
+    horizon = int(cell["horizon"]) if cell is not None else int(balance["horizon"].min())
+    rows = balance[(balance["treatment"] == PRIMARY) & (balance["outcome"] == "cancel")
+                   & (balance["horizon"] == horizon)]
+    return (rows if len(rows) else None), before, after, horizon
+
+
+def who_adopts(m: MemoInputs, top: int = 3) -> str | None:
+    """``Adopters start out with higher MRR and tier`` from the largest pre-matching differences."""
+    rows, before, _, _ = _balance_rows(m)
+    if rows is None or "covariate" not in rows.columns:
+        return None
+    named = rows[rows["covariate"].isin(list(COVARIATE_WORDS))]
+    named = named.reindex(named[before].abs().sort_values(ascending=False).index)
+    named = named[named[before].abs() > 0.1].head(top)
+    if not len(named):
+        return "Adopters and non-adopters look alike on what we measure before adoption"
+    higher = [COVARIATE_WORDS[c] for c, v in zip(named["covariate"], named[before]) if v > 0]
+    lower = [COVARIATE_WORDS[c] for c, v in zip(named["covariate"], named[before]) if v < 0]
+    parts = []
+    if higher:
+        parts.append("higher " + _join(higher))
+    if lower:
+        parts.append("lower " + _join(lower))
+    return "Before adopting, adopters already differ: they start out with " + " and ".join(parts)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _balance_sentence(m: MemoInputs) -> str:
+    """How many characteristics differed before and after matching, for the headline cancellation cell."""
+    if m.balance is None:
+        return not_available("balance table (balance.csv)")
+    rows, before, after, horizon = _balance_rows(m)
+    if rows is None:
         return "The balance table is in the results folder (balance.csv)."
-    rows, where = balance, ""
-    if {"treatment", "outcome", "horizon"} <= set(balance.columns):
-        cell = best_effect(m.effects, PRIMARY, "cancel", methods=("psm", "dml"))
-        horizon = int(cell["horizon"]) if cell is not None else int(balance["horizon"].min())
-        rows = balance[(balance["treatment"] == PRIMARY) & (balance["outcome"] == "cancel")
-                       & (balance["horizon"] == horizon)]
-        where = f" (cancellation, {window_phrase(horizon)})"
-        if not len(rows):
-            return "The balance table is in the results folder (balance.csv)."
+    where = f" (cancellation, {window_phrase(horizon)})" if horizon is not None else ""
     n_before = int((rows[before].abs() > 0.1).sum())
     n_after = int((rows[after].abs() > 0.1).sum())
     text = (f"Before matching, adopters and non-adopters differed notably (standardised difference above 0.1) "
             f"on {n_before} of {len(rows)} characteristics{where}; after matching, on {n_after}.")
-    return text + _trimming_sentence(m, horizon if where else None)
+    return text + _trimming_sentence(m, horizon)
 
 
 def _trimming_sentence(m: MemoInputs, horizon: int | None) -> str:
@@ -475,7 +522,9 @@ def marketplace_rows(m: MemoInputs, outcome: str = "cancel", horizon: int = 1):
         part = mvc[(mvc["outcome"].astype(str) == outcome) & (pd.to_numeric(mvc["horizon"]) == horizon)]
         if len(part):
             r = part.iloc[0]
-            make = lambda p: _interval_row(r[f"{p}_estimate"], r[f"{p}_ci_low"], r[f"{p}_ci_high"], outcome)  # noqa: E731
+            def make(prefix):
+                return _interval_row(r[f"{prefix}_estimate"], r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"], outcome)
+
             return make("marketplace"), make("custom"), _interval_row(
                 r["difference"], r.get("difference_ci_low"), r.get("difference_ci_high"), outcome)
     market = best_effect(m.effects, "marketplace", outcome, horizon)
@@ -572,7 +621,8 @@ def targeting_section(m: MemoInputs) -> str:
         return "\n\n".join(parts)
     verdict, diff = targeting_verdict(m)
     if verdict is not None:
-        numbers = f"{fmt_number(diff['estimate'], 1)} ({fmt_number(diff['ci_low'], 1)} to {fmt_number(diff['ci_high'], 1)})"
+        numbers = (f"{fmt_number(diff['estimate'], 1)} ({fmt_number(diff['ci_low'], 1)} to "
+                   f"{fmt_number(diff['ci_high'], 1)})")
         parts.append({
             "better": f"On the other half of the customers, the rule avoids more cancellations per 1,000 "
                       f"adoptions than encouraging customers at random: {numbers} more.",
@@ -595,8 +645,9 @@ def targeting_section(m: MemoInputs) -> str:
             r = found.iloc[0]
             fmt = (lambda v: fmt_dollars(v)) if dollars else (lambda v: fmt_number(v, 1))  # noqa: E731
             cells.append(f"{fmt(r['estimate'])} ({fmt(r['ci_low'])} to {fmt(r['ci_high'])})")
-        share = values[(values["strategy"] == strategy) & values.get("share_targeted", pd.Series(dtype=float)).notna()] \
-            if "share_targeted" in values.columns else values.iloc[0:0]
+        share = values.iloc[0:0]
+        if "share_targeted" in values.columns:
+            share = values[(values["strategy"] == strategy) & values["share_targeted"].notna()]
         cells.append(fmt_percent(share.iloc[0]["share_targeted"], 0) if len(share) else "")
         rows.append(cells)
     horizon = values["horizon"].iloc[0] if "horizon" in values.columns else None
@@ -720,9 +771,9 @@ def sensitivity_text(m: MemoInputs) -> str:
         if ref is not None and len(ref):
             rows = ref[ref["refuter"].str.contains("unobserved|sensitiv|e_value|robustness", case=False, regex=True)]
             if len(rows):
+                kept = int((rows["passed"] == True).sum())  # noqa: E712
                 return ("**Unobserved factors.** A simulated hidden factor affecting both adoption and outcomes "
-                        f"was added in {len(rows)} re-estimates; {int((rows['passed'] == True).sum())} kept the "  # noqa: E712
-                        "conclusion.")
+                        f"was added in {len(rows)} re-estimates; {kept} kept the conclusion.")
         return not_available("sensitivity to unobserved confounding")
     content = found["content"]
     if isinstance(content, str):

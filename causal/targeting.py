@@ -31,6 +31,7 @@ TREE_DEPTH = 2
 MIN_LEAF_SHARE = 0.05  # every leaf holds at least 5% of the training customer-months
 BOOTSTRAP_DRAWS = 400
 PER = 1000  # values are per 1,000 customer-months targeted
+EFFECT_MODEL_PARAMS = dict(learning_rate=0.05, min_samples_leaf=1000)  # scores are noisy: smooth hard
 TIER_NAMES = {rank: name for name, rank in schema.TIER_RANK.items()}
 
 
@@ -54,7 +55,7 @@ def fit_effect_model(cell: Cell, train_scores: DRScores, folds: np.ndarray, seed
     features, mask = nuisance_features(cell.rows)  # one encoding for both folds
     train = folds == TRAIN_FOLD
     model = HistGradientBoostingRegressor(categorical_features=mask, random_state=derived_seed(seed, "dr_learner"),
-                                          **{**BOOSTING_PARAMS, "min_samples_leaf": 200})
+                                          **{**BOOSTING_PARAMS, **EFFECT_MODEL_PARAMS})
     model.fit(features[train], train_scores.psi)
     return model.predict(features)
 

@@ -83,6 +83,7 @@ def _refutations(effects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
         "random_common_cause": "new estimate within 1 s.e. of the original",
         "data_subset": "new estimate within 2 s.e. of the original",
         "bootstrap": "new estimate within 2 s.e. of the original",
+        "unobserved_confounder": "interval excludes zero after a hidden factor of the stated strength",
     }
     for _, eff in primary.iterrows():
         for refuter, rule in rules.items():
@@ -225,12 +226,23 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
     }
     files["trends/integrations_by_month.csv"] = pd.DataFrame(
         {"month": MONTHS, "mean_integrations": [2.87, 2.96, 3.03, 3.32, 3.79, 5.86]})
-    effects = _effects(rng)
+    all_effects = _effects(rng)
+    flagged = all_effects.method.str.endswith("_with_flagged")
+    effects = all_effects[~flagged].reset_index(drop=True)
     files["effects.csv"] = effects
     files["refutations.csv"] = _refutations(effects, rng)
-    files["balance.csv"] = pd.DataFrame({
-        "covariate": ["log_mrr_bom", "n_int", "tier_rank", "months_before"],
-        "smd_before": [0.42, 0.35, 0.18, 0.05], "smd_after": [0.03, 0.02, 0.04, 0.01]})
+    files["balance.csv"] = pd.DataFrame([
+        {"treatment": "any", "outcome": outcome, "horizon": horizon, "covariate": covariate,
+         "smd_before": before, "smd_after": after}
+        for outcome in ("cancel", "upgrade") for horizon in (1, 2, 3)
+        for covariate, before, after in (("log_mrr_bom", 0.42, 0.03), ("n_int", 0.35, 0.02),
+                                         ("tier_rank", 0.18, 0.04), ("months_before", 0.05, 0.01),
+                                         ("customer_segment=NAM Direct", -0.12, 0.02))])
+    files["trimming.csv"] = pd.DataFrame([
+        {"treatment": "any", "outcome": outcome, "horizon": horizon, "sample": "main",
+         "rule": "drop rows whose propensity score is outside [0.01, 0.99]", "n_before": 30_000, "n_removed": 12,
+         "n_removed_treated": 2, "n_removed_control": 10, "n_after": 29_988}
+        for outcome in ("cancel", "upgrade") for horizon in (1, 2, 3)])
     files["effects_by_segment.csv"] = _segments(effects, rng)
     files["marketplace_vs_custom.csv"] = _marketplace_vs_custom(effects)
     files["targeting.csv"] = _targeting()
@@ -249,9 +261,13 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
         "dollars": {k: float(whole[k]) for k in ("effect_per_customer_month", "base_customers_per_month",
                                                  "mrr_retained_per_month", "per_month_ci_low", "per_month_ci_high",
                                                  "mrr_retained_per_year", "per_year_ci_low", "per_year_ci_high")}}
-    files["sensitivity.json"] = {"robustness_value": 0.04,
-                                 "meaning": ("An unobserved factor would have to explain 4% of the remaining "
-                                             "variation in both adoption and cancellation to erase the effect.")}
+    files["sensitivity.json"] = {
+        "meaning": "These numbers say how strong an unmeasured factor would have to be to change the conclusion.",
+        "cells": [{"treatment": "any", "outcome": outcome, "horizon": 3, "method": "dml", "e_value_point": 1.9,
+                   "text": f"To explain away the {outcome} estimate, an unmeasured factor would have to make both "
+                           f"adoption and the outcome about 1.9 times as likely (E-value)."}
+                  for outcome in ("cancel", "upgrade")]}
+    files["sensitivity_flagged.csv"] = all_effects[flagged]
     files["panel_counts.csv"] = pd.DataFrame({"treatment": ["any"], "eligible": [210_000], "treated": [35_000]})
 
     for name, content in files.items():

@@ -31,6 +31,7 @@ def test_render_writes_both_memos_with_fixed_names(fixture_memo):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert "<script src=" not in html.read_text() and 'src="report_files' not in html.read_text()
     assert re.search(r'<img [^>]*src="data:image/png;base64,', html.read_text())  # images embedded
+    assert "Not available in this run" not in html.read_text()  # the fixture has every input
 
 
 def test_every_summary_number_equals_its_row_in_effects_csv(fixture_memo):
@@ -90,7 +91,9 @@ def test_real_data_memo_has_no_simulated_banner(tmp_path):
     results = write_fixture_results(tmp_path / "results", simulated=False)
     html, pdf = render_report(results, tmp_path / "reports", engine="fallback")
     assert 'class="sim-banner"' not in html.read_text()
-    assert "simulated" not in " ".join(pdf_text(pdf)).lower()
+    text = " ".join(pdf_text(pdf))
+    assert "SIMULATED DATA" not in text and "Simulated data, not company records" not in text
+    assert "run on the company's extracts" in text.replace("\u2019", "'")
 
 
 def test_missing_files_degrade_to_a_notice(tmp_path):
@@ -116,3 +119,41 @@ def test_cli_reports_a_missing_folder_in_one_line(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_engine_choice_follows_the_path_and_the_environment(tmp_path, monkeypatch):
+    from causal.report import choose_engine
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("MEMO_RENDERER", raising=False)
+    assert choose_engine() == "fallback"
+    fake = tmp_path / "quarto"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    assert choose_engine() == "quarto"
+    monkeypatch.setenv("MEMO_RENDERER", "fallback")
+    assert choose_engine() == "fallback"
+    with pytest.raises(ValueError):
+        choose_engine("latex")
+
+
+def test_quarto_path_passes_the_results_folder_and_moves_outputs(tmp_path, monkeypatch):
+    import causal.report as report
+
+    calls = []
+
+    def fake_run(command, cwd, env, **_):
+        calls.append((command, env))
+        produced = "report.html" if "html" in command else "report.pdf"
+        (tmp_path / "project" / produced).write_text("rendered")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    (tmp_path / "project").mkdir()
+    monkeypatch.setattr(report.paths, "PROJ_ROOT", tmp_path / "project")
+    monkeypatch.setattr(report.subprocess, "run", fake_run)
+    results = write_fixture_results(tmp_path / "results")
+    html, pdf = report.render_report(results, tmp_path / "reports", engine="quarto")
+    assert html.read_text() == "rendered" and pdf.read_text() == "rendered"
+    assert [c[0][c[0].index("--to") + 1] for c in calls] == ["html", "typst"]
+    assert all(f"results_dir:{results.resolve()}" in c[0] for c in calls)
+    assert all(c[1]["MEMO_RESULTS_DIR"] == str(results.resolve()) and c[1]["QUARTO_PYTHON"] for c in calls)

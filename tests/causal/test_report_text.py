@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from causal.report_results import load_memo_inputs
-from causal.report_sections import (dollars_sentence, executive_summary, recommendations, segments_section,
-                                     targeting_section, targeting_verdict)
+from causal.report_sections import (dollars_sentence, executive_summary, flagged_sensitivity, recommendations,
+                                     refutations_section, segments_section, targeting_section, targeting_verdict,
+                                     who_adopts)
 from causal.report_tables import best_effect, pipe_table
 from causal.report_text import (MINUS, compare_naive, direction, effect_sentence, fmt_dollars, fmt_number,
                                 good_or_bad, md_text, verb_for)
@@ -136,3 +137,23 @@ def test_dollar_sentence_says_no_reliable_figure_when_interval_covers_zero(tmp_p
     summary["dollars"]["per_year_ci_low"] = -50_000.0
     (results / "heterogeneity_summary.json").write_text(json.dumps(summary))
     assert dollars_sentence(load_memo_inputs(results)).startswith("no reliable dollar figure yet")
+
+
+def test_who_adopts_is_read_from_the_balance_table(tmp_path):
+    results = write_fixture_results(tmp_path / "results")
+    assert who_adopts(load_memo_inputs(results)).endswith("higher MRR, integration count and tier")
+    balance = pd.read_csv(results / "balance.csv")
+    balance["smd_before"] = -balance["smd_before"]
+    balance.to_csv(results / "balance.csv", index=False)
+    assert who_adopts(load_memo_inputs(results)).endswith("lower MRR, integration count and tier")
+    balance["smd_before"] = 0.01
+    balance.to_csv(results / "balance.csv", index=False)
+    assert "look alike" in who_adopts(load_memo_inputs(results))
+
+
+def test_robustness_section_separates_hidden_factor_and_reports_flagged_months(tmp_path):
+    inputs = load_memo_inputs(write_fixture_results(tmp_path / "results"))
+    text = refutations_section(inputs)
+    assert "46 of 48 passed" in text and "12 of 12 did" in text
+    assert "To explain away the cancel estimate" in text
+    assert "moves from" in flagged_sensitivity(inputs)
