@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from analysis import schema
 from causal import dollars as dollars_mod
@@ -51,9 +52,13 @@ def _cell_skip_reason(cell, folds) -> str | None:
     return None
 
 
-def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]]
+def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1
                    ) -> tuple[dict, list[dict]]:
     """Doubly robust scores for each (treatment, outcome, horizon) with enough rows.
+
+    Cells are fitted ``jobs`` at a time (threads; each model single-threaded,
+    which avoids OpenMP oversubscription on a shared machine). Every cell has
+    its own seeds, so the result does not depend on ``jobs``.
 
     Returns
     -------
@@ -66,6 +71,7 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
         if rows[schema.TREATED].nunique() == 2:
             folds = customer_folds(rows["customer_id"], N_FOLDS, seed)
             propensities[treatment] = pd.Series(cross_fitted_propensity(rows, folds, seed), index=rows.index)
+    todo = []
     for treatment, outcome, horizon in cells:
         cell = select_cell(panel, treatment, outcome, horizon)
         folds = customer_folds(cell.rows["customer_id"], N_FOLDS, seed)
@@ -75,8 +81,12 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
                                 segment_value="all", n_units=cell.n_units, n_treated=cell.n_treated,
                                 reason=reason))
             continue
-        propensity = propensities[treatment].loc[cell.rows.index].to_numpy()
-        scores[(treatment, outcome, horizon)] = (fit_dr_scores(cell, folds, seed, propensity), cell)
+        todo.append(((treatment, outcome, horizon), cell, folds,
+                     propensities[treatment].loc[cell.rows.index].to_numpy()))
+    fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(
+        delayed(fit_dr_scores)(cell, folds, seed, propensity) for _, cell, folds, propensity in todo)
+    for (key, cell, _, _), cell_scores in zip(todo, fitted):
+        scores[key] = (cell_scores, cell)
     return scores, skipped
 
 
@@ -299,7 +309,7 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     seed : int
         Seed of the folds, the models and the bootstraps.
     jobs : int
-        Threads for the gradient-boosting models.
+        Cells fitted in parallel (threads; each model uses one thread).
 
     Returns
     -------
@@ -321,8 +331,8 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     lap("load_panel")
     cells = [(PRIMARY_TREATMENT, o, h) for o in PRIMARY_OUTCOMES for h in schema.HORIZONS]
     cells += [(v, o, h) for v in VARIANTS for o in VARIANT_OUTCOMES for h in schema.HORIZONS]
-    with threadpool_limits(limits=max(int(jobs), 1)):
-        scores, skipped = fit_all_scores(panel, seed, cells)
+    with threadpool_limits(limits=1):
+        scores, skipped = fit_all_scores(panel, seed, cells, jobs)
     lap("doubly_robust_scores")
     overall, gates, stratified = {}, [], []
     for key, (cell_scores, cell) in scores.items():
@@ -347,7 +357,7 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     if len(mvc):
         marketplace_custom_figure(mvc, results_dir / FIGURES / "marketplace_vs_custom.png")
     lap("marketplace_vs_custom")
-    with threadpool_limits(limits=max(int(jobs), 1)):
+    with threadpool_limits(limits=1):
         target = run_targeting(scores, seed, results_dir)
     lap("targeting")
     dollars_table = run_dollars(panel, overall, gates, results_dir)
