@@ -94,7 +94,6 @@ def _kernel_env(results_dir: Path) -> dict[str, str]:
     env[RESULTS_ENV] = str(results_dir)
     env["MEMO_PROJECT_ROOT"] = str(paths.PROJ_ROOT)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.PROJ_ROOT), env.get("PYTHONPATH")) if p)
-    env["MPLBACKEND"] = "Agg"
     return env
 
 

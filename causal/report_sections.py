@@ -191,10 +191,7 @@ def executive_summary(m: MemoInputs) -> str:
         passed, total, _ = _refutation_tally(m)
         if total:
             matters += f" The estimates passed {passed} of {total} checks that re-estimate them under changed data."
-        survived, probed, _ = _refutation_tally(m, hidden=True)
-        if probed:
-            matters += (f" A hidden factor of the strength we tested would leave {survived} of {probed} estimates "
-                        f"standing.")
+        matters += _hidden_factor_summary(m, cancel)
     lines.append(f"- **Do integrations matter?** {matters}")
 
     lines.append(f"- **What should we do?** {_recommendation_short(m, cancel, upgrade)}")
@@ -204,6 +201,31 @@ def executive_summary(m: MemoInputs) -> str:
                  "adjustments. Track integration usage events (syncs, active days), not only counts, so "
                  "tracking changes stop blurring the picture.")
     return "\n".join(lines)
+
+
+def _sensitivity_cell(m: MemoInputs, row) -> dict | None:
+    """The sensitivity.json record of one effects row (same treatment, outcome, horizon, method)."""
+    content = (m.sensitivity or {}).get("content")
+    cells = content.get("cells") if isinstance(content, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        if (isinstance(cell, dict) and cell.get("treatment") == row["treatment"] and cell.get("outcome") == row["outcome"]
+                and cell.get("horizon") == int(row["horizon"]) and cell.get("method") == row["method"]):
+            return cell
+    return None
+
+
+def _hidden_factor_summary(m: MemoInputs, cancel) -> str:
+    """One sentence on unmeasured confounding for the headline cancellation estimate."""
+    cell = _sensitivity_cell(m, cancel) if cancel is not None else None
+    if cell is not None and isinstance(cell.get("e_value_point"), (int, float)) and direction(cancel) != "unclear":
+        return (f" What could still fool us is a factor we do not measure: one that made both adoption and "
+                f"cancellation about {fmt_number(cell['e_value_point'], 1)} times as likely would explain the "
+                f"cancellation effect away.")
+    survived, probed, _ = _refutation_tally(m, hidden=True)
+    if probed:
+        return (f" A hidden factor of the strength we tested would leave {survived} of {probed} estimates "
+                f"standing.")
+    return ""
 
 
 def _lead_answer(cancel, upgrade) -> str:
@@ -343,12 +365,17 @@ def naive_vs_causal(m: MemoInputs) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-COVARIATE_WORDS = {  # panel covariate -> words for "adopters start out with higher ..."
-    "log_mrr_bom": "MRR", "tier_rank": "tier", "n_int": "integration count",
-    "months_before": "tenure in the data", "d_n_int_prev": "recent integration growth",
-    "d_log_mrr_prev": "recent MRR growth", "cancel_prev": "share with a cancellation the month before",
-    "history_missing": "share of newcomers", "tier_missing": "share with no recorded tier",
-    "mrr_missing": "share with no recorded MRR",
+COVARIATE_WORDS = {  # panel covariate -> (phrase when adopters are higher, phrase when lower)
+    "log_mrr_bom": ("higher MRR", "lower MRR"),
+    "tier_rank": ("a higher tier", "a lower tier"),
+    "n_int": ("more integrations", "fewer integrations"),
+    "months_before": ("a longer history with us", "a shorter history with us"),
+    "d_n_int_prev": ("faster recent integration growth", "slower recent integration growth"),
+    "d_log_mrr_prev": ("faster recent MRR growth", "slower recent MRR growth"),
+    "cancel_prev": ("more cancellations the month before", "fewer cancellations the month before"),
+    "history_missing": ("more newcomers", "fewer newcomers"),
+    "tier_missing": ("more missing tiers", "fewer missing tiers"),
+    "mrr_missing": ("more missing MRR values", "fewer missing MRR values"),
 }
 
 
@@ -372,7 +399,7 @@ def _balance_rows(m: MemoInputs) -> tuple[pd.DataFrame | None, str | None, str |
 
 
 def who_adopts(m: MemoInputs, top: int = 3) -> str | None:
-    """``Adopters start out with higher MRR and tier`` from the largest pre-matching differences."""
+    """``... adopters already differ: higher MRR and a higher tier`` from the largest pre-matching gaps."""
     rows, before, _, _ = _balance_rows(m)
     if rows is None or "covariate" not in rows.columns:
         return None
@@ -381,14 +408,8 @@ def who_adopts(m: MemoInputs, top: int = 3) -> str | None:
     named = named[named[before].abs() > 0.1].head(top)
     if not len(named):
         return "Adopters and non-adopters look alike on what we measure before adoption"
-    higher = [COVARIATE_WORDS[c] for c, v in zip(named["covariate"], named[before]) if v > 0]
-    lower = [COVARIATE_WORDS[c] for c, v in zip(named["covariate"], named[before]) if v < 0]
-    parts = []
-    if higher:
-        parts.append("higher " + _join(higher))
-    if lower:
-        parts.append("lower " + _join(lower))
-    return "Before adopting, adopters already differ: they start out with " + " and ".join(parts)
+    phrases = [COVARIATE_WORDS[c][0 if v > 0 else 1] for c, v in zip(named["covariate"], named[before])]
+    return "Before adopting, adopters already differ from non-adopters: " + _join(phrases)
 
 
 def _join(words: list[str]) -> str:
@@ -600,7 +621,13 @@ def targeting_rule_lines(m: MemoInputs) -> list[str]:
     if not m.targeting_rule:
         return []
     lines = [ln.strip() for ln in m.targeting_rule.splitlines() if ln.strip().upper().startswith("TARGET ")]
-    return [md_text(ln[len("TARGET "):].strip()) for ln in lines]
+    groups = []
+    for line in lines:
+        body = line[len("TARGET "):].strip()
+        where, _, detail = body.partition(": ")
+        who = "every customer" if where.strip() == "every customer" else f"customers with {where}"
+        groups.append(md_text(f"{who} ({detail})" if detail else body))
+    return groups
 
 
 def targeting_section(m: MemoInputs) -> str:
@@ -737,8 +764,9 @@ def refutations_section(m: MemoInputs) -> str:
         text = (f"We re-ran each main estimate under checks that should leave it standing (or, for a fake "
                 f"treatment, should erase it): {passed} of {total} passed.")
         if probed:
-            text += (f" The hidden-factor check is harder: an estimate whose interval already touches zero cannot "
-                     f"pass it; {survived} of {probed} did.")
+            text += (f" The hidden-factor check is deliberately harsh (it adds an unmeasured factor of a fixed "
+                     f"strength, and an estimate whose interval already touches zero cannot pass it): {survived} of "
+                     f"{probed} estimates survived it.")
         parts.append(text)
         rows = []
         for refuter, group in ref.groupby("refuter", sort=True):

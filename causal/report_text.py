@@ -81,7 +81,7 @@ def fmt_percent(share: float, decimals: int = 1) -> str:
 
 
 def fmt_dollars(value: float) -> str:
-    """Dollars for a reader: ``$1.2 million``, ``$34,500``, ``$270``, ``$3.20`` (``$`` escaped for markdown)."""
+    """Dollars for a reader: ``$1.2 million``, ``$968,000``, ``$34,512``, ``$270``, ``$3.20`` (``$`` escaped)."""
     if is_missing(value) or not math.isfinite(float(value)):
         return "n/a"
     value = float(value)
@@ -89,6 +89,8 @@ def fmt_dollars(value: float) -> str:
     size = abs(value)
     if size >= 1e6:
         return f"{sign}{DOLLAR}{size / 1e6:,.1f} million"
+    if size >= 100_000:
+        return f"{sign}{DOLLAR}{round(size, -3):,.0f}"
     if size >= 10:
         return f"{sign}{DOLLAR}{size:,.0f}"
     return f"{sign}{DOLLAR}{size:,.2f}"

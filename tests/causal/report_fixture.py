@@ -249,9 +249,9 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
     files["targeting_rule.txt"] = (
         "Targeting rule: whom to encourage to adopt an integration (treatment 'any', outcome: cancellation "
         "within 3 month(s))\n\n"
-        "TARGET tier is Starter or Basic and integrations at most 2: 31% of training customer-months, predicted "
+        "TARGET tier Starter / Basic and at most 2 integrations: 31% of training customer-months, predicted "
         "41.0 cancellations avoided per 1,000 adopting\n"
-        "skip   tier is Pro or Enterprise: 69% of training customer-months, predicted 8.0 cancellations avoided "
+        "skip   tier Pro / Enterprise: 69% of training customer-months, predicted 8.0 cancellations avoided "
         "per 1,000 adopting\n\n  $ MRR kept             rule      21000.0 [9000.0, 33000.0]")
     dollars = _dollars()
     files["dollars.csv"] = dollars

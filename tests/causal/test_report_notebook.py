@@ -35,8 +35,6 @@ print(f"**Value is {value * 21}.**")
 ```
 
 ```{python}
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(2, 2))
 ax.plot([0, 1], [0, 1])
@@ -58,8 +56,12 @@ def test_cells_run_in_a_kernel_and_outputs_land_in_place(tmp_path, monkeypatch):
     qmd = tmp_path / "doc.qmd"
     qmd.write_text(QMD)
 
-    def no_kernel(self, name):  # force the private kernel spec that starts this Python
-        raise NoSuchKernel(name)
+    real_lookup = report_notebook.KernelSpecManager.get_kernel_spec
+
+    def no_kernel(self, name):  # no "python3" kernel: the private spec that starts this Python is used
+        if name == report_notebook.KERNEL_NAME:
+            raise NoSuchKernel(name)
+        return real_lookup(self, name)
 
     monkeypatch.setattr(report_notebook.KernelSpecManager, "get_kernel_spec", no_kernel)
     build = tmp_path / "build"

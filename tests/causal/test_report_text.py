@@ -59,6 +59,7 @@ def test_numbers_are_formatted_for_readers():
     assert fmt_number(12345.6, 0) == "12,346"
     assert fmt_dollars(2_500_000) == "\\$2.5 million"
     assert fmt_dollars(-34_500) == f"{MINUS}\\$34,500"
+    assert fmt_dollars(967_657) == "\\$968,000"
     assert md_text("costs $5 and \\$6") == "costs \\$5 and \\$6"
     assert "\\|" in pipe_table(["a"], [["x|y"]])
 
@@ -118,7 +119,7 @@ def test_segment_text_names_groups_with_clear_benefit(tmp_path, monkeypatch):
 def test_targeting_text_follows_the_held_out_comparison(tmp_path):
     results = write_fixture_results(tmp_path / "results")
     assert targeting_verdict(load_memo_inputs(results))[0] == "better"
-    assert "Start with the customers where it pays most: tier is Starter or Basic" in recommendations(
+    assert "where it pays most: customers with tier Starter / Basic and at most 2 integrations (31%" in recommendations(
         load_memo_inputs(results))
     values = pd.read_csv(results / "targeting.csv")
     beats = (values.strategy == "policy_rule_minus_random") & (values.metric == "cancellations_avoided_per_1000")
@@ -141,11 +142,11 @@ def test_dollar_sentence_says_no_reliable_figure_when_interval_covers_zero(tmp_p
 
 def test_who_adopts_is_read_from_the_balance_table(tmp_path):
     results = write_fixture_results(tmp_path / "results")
-    assert who_adopts(load_memo_inputs(results)).endswith("higher MRR, integration count and tier")
+    assert who_adopts(load_memo_inputs(results)).endswith("higher MRR, more integrations and a higher tier")
     balance = pd.read_csv(results / "balance.csv")
     balance["smd_before"] = -balance["smd_before"]
     balance.to_csv(results / "balance.csv", index=False)
-    assert who_adopts(load_memo_inputs(results)).endswith("lower MRR, integration count and tier")
+    assert who_adopts(load_memo_inputs(results)).endswith("lower MRR, fewer integrations and a lower tier")
     balance["smd_before"] = 0.01
     balance.to_csv(results / "balance.csv", index=False)
     assert "look alike" in who_adopts(load_memo_inputs(results))
@@ -154,6 +155,6 @@ def test_who_adopts_is_read_from_the_balance_table(tmp_path):
 def test_robustness_section_separates_hidden_factor_and_reports_flagged_months(tmp_path):
     inputs = load_memo_inputs(write_fixture_results(tmp_path / "results"))
     text = refutations_section(inputs)
-    assert "46 of 48 passed" in text and "12 of 12 did" in text
+    assert "46 of 48 passed" in text and "12 of 12 estimates survived" in text
     assert "To explain away the cancel estimate" in text
     assert "moves from" in flagged_sensitivity(inputs)
