@@ -117,10 +117,13 @@ def identified_model(frame: pd.DataFrame, covariates: list[str]):
     model = CausalModel(data=frame, treatment=causal_graph.TREATMENT_NODE, outcome=causal_graph.OUTCOME_NODE,
                         graph=causal_graph.column_graph(covariates))
     estimand = model.identify_effect(method_name="maximal-adjustment", proceed_when_unidentifiable=True)
-    backdoor = set(estimand.get_backdoor_variables())
+    backdoor = set(estimand.get_adjustment_set())
     if backdoor != set(covariates):
         raise RuntimeError("back-door adjustment set differs from the covariates of the graph")
-    estimand.set_backdoor_variables([c for c in covariates if c in backdoor])
+    for key in list(estimand.backdoor_variables):  # every stored set, whichever key the estimator reads
+        estimand.backdoor_variables[key] = [c for c in covariates if c in set(estimand.backdoor_variables[key])]
+    if estimand.get_adjustment_set() != [c for c in covariates if c in backdoor]:
+        raise RuntimeError("could not put the adjustment set in design-matrix order")
     return model, estimand
 
 

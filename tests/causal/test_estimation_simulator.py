@@ -44,7 +44,7 @@ def test_no_planted_effect_no_effect_found(tmp_path):
     from causal.pipeline import run_pipeline
 
     data = tmp_path / "data"
-    simulate(out_dir=data, n_customers=12000, seed=4, effect_scale=0.0)
+    simulate(out_dir=data, n_customers=8000, seed=4, effect_scale=0.0)
     run_pipeline(data_dir=data, results_dir=tmp_path / "results", processed_dir=tmp_path / "processed",
                  seed=4, jobs=1, stages="data,panel,estimate")
     effects = _primary(pd.read_csv(tmp_path / "results" / schema.EFFECTS_CSV))
