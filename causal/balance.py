@@ -72,12 +72,7 @@ def love_plot(balance: pd.DataFrame, path: Path, title: str) -> Path:
         ax.set_title(cell, fontsize=9)
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def overlap_plot(panels: list[tuple[str, np.ndarray, np.ndarray]], path: Path,
@@ -103,6 +98,13 @@ def overlap_plot(panels: list[tuple[str, np.ndarray, np.ndarray]], path: Path,
     axes[0][0].set_ylabel("density")
     axes[0][0].legend(fontsize=7)
     fig.suptitle("Overlap: propensity scores of adopters and non-adopters", fontsize=10)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    """Lay out, write at memo resolution and close a figure."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -238,6 +238,15 @@ def _cell_keys(panel: pd.DataFrame) -> list[tuple[str, str, int]]:
     return [(t, o, h) for t in schema.TREATMENTS if t in present for o in schema.OUTCOMES for h in schema.HORIZONS]
 
 
+def _map_cells(processed_dir: Path, tasks: list[tuple], jobs: int, label: str, estimate_one) -> list:
+    """``estimate_one(key)`` for each task's key in this process, or the tasks on ``jobs`` workers."""
+    if jobs > 1:
+        return run_tasks(processed_dir, tasks, jobs, label)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [estimate_one(task[1]) for task in progress(tasks, label)]
+
+
 def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
                          n_bootstrap: int = estimators.N_BOOTSTRAP,
                          simulations: int = refutation.DEFAULT_SIMULATIONS) -> pd.DataFrame:
@@ -273,23 +282,13 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
         _PANELS.clear()
         panel = None
     tasks = [("cell", key, seed, n_bootstrap, simulations, None) for key in keys]
-    if jobs <= 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            results = [estimate_cell(panel, key, seed, n_bootstrap, simulations)
-                       for key in progress(keys, "estimating cells")]
-    else:
-        results = run_tasks(processed_dir, tasks, jobs, "estimating cells")
+    results = _map_cells(processed_dir, tasks, jobs, "estimating cells",
+                         lambda key: estimate_cell(panel, key, seed, n_bootstrap, simulations))
     main = {(r.treatment, r.outcome, r.horizon, r.method): r for res in results for r in res.records}
     flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
     flagged_tasks = [("flagged", key, seed, n_bootstrap, simulations, main) for key in flagged_keys]
-    if jobs <= 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            flagged = [estimate_flagged_sensitivity(panel, key, seed, n_bootstrap, main)
-                       for key in progress(flagged_keys, "flagged cohorts")]
-    else:
-        flagged = run_tasks(processed_dir, flagged_tasks, jobs, "flagged cohorts")
+    flagged = _map_cells(processed_dir, flagged_tasks, jobs, "flagged cohorts",
+                         lambda key: estimate_flagged_sensitivity(panel, key, seed, n_bootstrap, main))
     effects = write_results(results, flagged, results_dir)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap, "simulations": simulations,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
