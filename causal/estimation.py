@@ -220,6 +220,8 @@ def run_tasks(processed_dir: Path, tasks: list[tuple], jobs: int, desc: str) -> 
         return [_run_task(processed, task, None) for task in progress(tasks, desc)]
     from joblib import Parallel, delayed
 
+    # loky says this when it replaces an idle worker between stages; results are unaffected.
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
     generator = runner(delayed(_run_task)(processed, task, 1) for task in tasks)
     return list(progress(generator, desc, total=len(tasks)))
