@@ -22,11 +22,11 @@ CODE := $(shell find analysis causal -name '*.py' 2>/dev/null)
 SIM_CODE := $(wildcard analysis/simulator*.py analysis/simulator/*.py)
 RUN := $(PY) -m causal run --data $(INPUT) --results $(RESULTS) --processed $(PROCESSED) --seed $(SEED) --jobs $(JOBS)
 
-.PHONY: help setup data model panel estimate segments refute report test test-fast bench clean
+.PHONY: help setup data model panel estimate refutations segments refute report lint test test-fast bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "  input data: $(INPUT)"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -56,27 +56,35 @@ panel: $(PROCESSED)/panel.parquet ## customer-month panel: treatment, outcomes, 
 $(RESULTS)/effects.csv: $(PROCESSED)/panel.parquet
 	$(RUN) --stages estimate
 
-estimate: $(RESULTS)/effects.csv ## naive, PSM and DML estimates with refutations
+estimate: $(RESULTS)/effects.csv ## naive, PSM and DML estimates, balance, trimming
+
+$(RESULTS)/refutations.csv: $(RESULTS)/effects.csv
+	$(RUN) --stages refute
+
+refutations: $(RESULTS)/refutations.csv ## the refutation suite of the primary estimates
 
 $(RESULTS)/effects_by_segment.csv: $(PROCESSED)/panel.parquet
 	$(RUN) --stages segments
 
 segments: $(RESULTS)/effects_by_segment.csv ## effects by segment, targeting, dollars
 
-refute: $(RESULTS)/effects.csv ## re-run the refutation suite from the saved results
+refute: $(RESULTS)/refutations.csv ## a reviewer's re-run of the refutation suite from the saved results
 	$(PY) -m causal refute --results $(RESULTS) --seed $(SEED)
 
-$(REPORTS)/memo.html: $(RESULTS)/effects.csv $(RESULTS)/effects_by_segment.csv report.qmd _quarto.yml
+$(REPORTS)/memo.html: $(RESULTS)/refutations.csv $(RESULTS)/effects_by_segment.csv report.qmd _quarto.yml
 	$(PY) -m causal report --results $(RESULTS) --out $(REPORTS)
 
 report: $(REPORTS)/memo.html ## everything: set-up, data, analysis, memo (HTML and PDF)
 	@echo "memo (HTML): $(abspath $(REPORTS)/memo.html)"
 	@echo "memo (PDF):  $(abspath $(REPORTS)/memo.pdf)"
 
-test: $(STAMP) ## the whole test suite, slow tests included (what CI runs)
+lint: $(STAMP) ## the layer contracts: memo -> causal -> analysis, no cycles (import-linter)
+	$(VENV)/bin/lint-imports
+
+test: lint ## the layer contracts, then the whole test suite, slow tests included (what CI runs)
 	$(PY) -m pytest
 
-test-fast: $(STAMP) ## the quick tests only
+test-fast: lint ## the layer contracts and the quick tests only
 	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP) ## benchmarks at real and ten-times scale; figures go to docs/benchmarks.md

@@ -1,9 +1,10 @@
-"""Names shared by every stage: tiers, model tables, panel columns, results files.
+"""Names shared by every stage: tiers, model tables, panel columns.
 
 This module is the code form of ``docs/definitions.md`` (itself the project's
 reading of ESTIMANDS.md). The data layer writes these columns, the panel
 reads and writes them, the estimators, the simulator's truth and the memo use
-the same names.
+the same names. The names of the results files are in
+:mod:`analysis.results_contract`.
 """
 from __future__ import annotations
 
@@ -91,20 +92,3 @@ def outcome_column(outcome: str, horizon: int) -> str:
     if outcome not in OUTCOMES or horizon not in HORIZONS:
         raise ValueError(f"unknown outcome/horizon {outcome!r}/{horizon!r}")
     return f"{outcome}_h{horizon}"
-
-
-# --- results files (ESTIMANDS.md) -----------------------------------------
-EFFECTS_CSV = "effects.csv"
-EFFECTS_BY_SEGMENT_CSV = "effects_by_segment.csv"
-REFUTATIONS_CSV = "refutations.csv"
-DATA_QUALITY_JSON = "data_quality.json"
-RUN_INFO_JSON = "run_info.json"
-EFFECT_COLUMNS = (
-    "treatment", "outcome", "horizon", "method", "estimand", "estimate",
-    "ci_low", "ci_high", "se", "n_units", "n_treated", "cohorts",
-)
-EFFECT_BY_SEGMENT_COLUMNS = EFFECT_COLUMNS + ("segment_var", "segment_value")
-REFUTATION_COLUMNS = (
-    "treatment", "outcome", "horizon", "method", "refuter",
-    "estimate", "new_effect", "p_value", "passed",
-)

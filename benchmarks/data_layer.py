@@ -1,7 +1,7 @@
 """Data layer: raw CSVs to dimensional model, ledger and trends (wall time and peak memory).
 
 For each scale, the simulator writes a data set once into ``data/bench/<n>`` (kept for
-re-runs); then :func:`analysis.model.build_model` runs in a fresh subprocess which reports
+re-runs); then :func:`analysis.data.model.build_model` runs in a fresh subprocess which reports
 its own wall time and peak resident memory (``getrusage`` maxrss), so the figures hold
 for the data layer alone. Targets (the issue): 63,882 customers < 10 s and < 1.5 GB;
 638,820 customers < 90 s and < 8 GB.
@@ -23,7 +23,7 @@ SEED = 1
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from analysis.model import build_model
+from analysis.data.model import build_model
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 started = time.perf_counter()
 summary = build_model(data, out / "processed", out / "results")

@@ -35,8 +35,12 @@ def run(n_customers: int = 63_882, seed: int = 1, jobs: int = 1, workdir: Path |
         Folder for the data, panel and results (a temporary folder by default).
     """
     from analysis.simulator import simulate
-    from causal import estimation, estimators, refutation
+    from causal.estimate import estimators
+    from causal.estimate import stage as estimation
+    from causal.estimate.tasks import cached_panel
     from causal.pipeline import run_pipeline
+    from causal.refute import refute_from_results
+    from causal.refute import refuters as refutation
 
     temporary = tempfile.TemporaryDirectory() if workdir is None else None
     base = Path(workdir or temporary.name)
@@ -50,12 +54,12 @@ def run(n_customers: int = 63_882, seed: int = 1, jobs: int = 1, workdir: Path |
 
         steps = {"load_panel": 0.0, "prepare_cells": 0.0, "naive": 0.0, "psm": 0.0, "dml": 0.0, "refutations": 0.0}
         start = time.perf_counter()
-        panel = estimation._panel(str(processed.resolve()))
+        panel = cached_panel(processed)
         steps["load_panel"] = time.perf_counter() - start
         figures["panel_rows"] = int(len(panel))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for key in estimation._cell_keys(panel):
+            for key in estimation.cell_keys(panel):
                 start = time.perf_counter()
                 prepared = estimation.prepare_cell(panel, *key)
                 steps["prepare_cells"] += time.perf_counter() - start
@@ -69,16 +73,16 @@ def run(n_customers: int = 63_882, seed: int = 1, jobs: int = 1, workdir: Path |
                     steps[name] += time.perf_counter() - start
                     if (*key, name) in estimation.primary_keys():
                         start = time.perf_counter()
-                        refutation.refute_estimate(prepared.trimmed, estimation._slim(record), seed,
+                        refutation.refute_estimate(prepared.trimmed, estimation.slim(record), seed,
                                                    learner=record.extra.get("learner"))
                         steps["refutations"] += time.perf_counter() - start
         figures.update({f"step_{k}_s": round(v, 1) for k, v in steps.items()})
         start = time.perf_counter()
         run_pipeline(data_dir=data, results_dir=results, processed_dir=processed, seed=seed, jobs=jobs,
-                     stages="estimate")
+                     stages="estimate,refute")
         figures["estimate_stage_s"] = round(time.perf_counter() - start, 1)
         start = time.perf_counter()
-        refutation.refute_from_results(results, simulations=None, seed=seed)
+        refute_from_results(results, simulations=None, seed=seed)
         figures["refute_command_s"] = round(time.perf_counter() - start, 1)
         figures["peak_memory_mb"] = round(_peak_mb(), 0)
     finally:

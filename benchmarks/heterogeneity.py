@@ -1,7 +1,7 @@
 """Segments stage: effects by segment, marketplace vs custom, targeting, dollars (wall time, memory).
 
 Reuses the panel benchmark's simulated default (``data/bench/63882_out``; builds the model and
-panel when absent), then runs :func:`causal.heterogeneity.run_segments_stage` in a fresh
+panel when absent), then runs :func:`causal.segments.stage.run_segments_stage` in a fresh
 subprocess (one thread, ``jobs=1``) that reports its wall time, the time of each step and its
 peak resident memory. Target (the issue): under 3 minutes at 63,882 customers.
 """
@@ -20,7 +20,7 @@ N_CUSTOMERS, TARGET_SECONDS, SEED = 63_882, 180.0, 1
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from causal.heterogeneity import run_segments_stage
+from causal.segments.stage import run_segments_stage
 processed, results = Path(sys.argv[1]), Path(sys.argv[2])
 started = time.perf_counter()
 run_segments_stage(processed, results, seed=int(sys.argv[3]), jobs=1)
@@ -32,11 +32,11 @@ print(json.dumps({"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "timings": s
 
 
 def _panel_folder():
-    from benchmarks.panel import _model
+    from benchmarks.panel import simulated_model
 
-    out = _model(N_CUSTOMERS, build=True)
+    out = simulated_model(N_CUSTOMERS, build=True)
     if not (out / "processed" / "panel.parquet").is_file():
-        from analysis.panel import build_panel_stage
+        from analysis.panel.stage import build_panel_stage
 
         build_panel_stage(processed_dir=out / "processed", results_dir=out / "results")
     return out

@@ -2,7 +2,7 @@
 
 Reuses the data layer benchmark's simulated data set and model (``data/bench/<n>`` and
 ``data/bench/<n>_out``; builds them when absent), then runs
-:func:`analysis.panel.build_panel_stage` in a fresh subprocess that reports its own wall
+:func:`analysis.panel.stage.build_panel_stage` in a fresh subprocess that reports its own wall
 time (split into reading, building and writing) and peak resident memory. Target (the
 issue): the simulated default, 63,882 customers, in under 15 s.
 """
@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analysis import paths, schema
+from analysis import paths, results_contract, schema
 
 # customers, target seconds (none at 10x), build the model when absent (only at real scale: the
 # 10x model comes from the data layer benchmark, which `python -m benchmarks.run` runs first)
@@ -26,14 +26,14 @@ import json, resource, sys, time
 from pathlib import Path
 import pandas as pd
 from analysis import schema
-from analysis.panel import build_panel, build_panel_stage
+from analysis.panel.stage import build_panel, build_panel_stage
 processed, results = Path(sys.argv[1]), Path(sys.argv[2])
 started = time.perf_counter()
 tables = {name: pd.read_parquet(processed / f"{name}.parquet") for name in
           (schema.FCT_CUSTOMER_MONTH, schema.DIM_CUSTOMER, schema.FCT_CUSTOMER_INTEGRATION_MONTH)}
 read = time.perf_counter() - started
 started = time.perf_counter()
-months = json.loads((results / schema.DATA_QUALITY_JSON).read_text())["tracking_change_months"]
+months = json.loads((results / results_contract.DATA_QUALITY_JSON).read_text())["tracking_change_months"]
 result = build_panel(tables[schema.FCT_CUSTOMER_MONTH], tables[schema.DIM_CUSTOMER],
                      tables[schema.FCT_CUSTOMER_INTEGRATION_MONTH], months)
 build = time.perf_counter() - started
@@ -41,7 +41,7 @@ del result, tables
 started = time.perf_counter()
 build_panel_stage(processed, results)
 stage = time.perf_counter() - started
-summary = json.loads((results / schema.DATA_QUALITY_JSON).read_text())["panel"]
+summary = json.loads((results / results_contract.DATA_QUALITY_JSON).read_text())["panel"]
 print(json.dumps({"read_seconds": read, "build_seconds": build, "stage_seconds": stage,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "rows": summary["rows"], "customer_months": summary["customer_months"],
@@ -51,14 +51,14 @@ print(json.dumps({"read_seconds": read, "build_seconds": build, "stage_seconds":
 """
 
 
-def _model(n_customers: int, build: bool = True) -> Path | None:
+def simulated_model(n_customers: int, build: bool = True) -> Path | None:
     """Folder with ``processed/`` and ``results/`` of the data layer at one scale.
 
     Built (simulate + build_model) when absent and ``build``; otherwise None when absent.
     """
     out = paths.BENCH_DIR / f"{n_customers}_out"
     if (out / "processed" / f"{schema.FCT_CUSTOMER_MONTH}.parquet").is_file() and \
-            (out / "results" / schema.DATA_QUALITY_JSON).is_file():
+            (out / "results" / results_contract.DATA_QUALITY_JSON).is_file():
         return out
     if not build:
         return None
@@ -67,7 +67,7 @@ def _model(n_customers: int, build: bool = True) -> Path | None:
         from analysis.simulator import simulate
 
         simulate(out_dir=data_dir, n_customers=n_customers, seed=SEED)
-    from analysis.model import build_model
+    from analysis.data.model import build_model
 
     build_model(data_dir=data_dir, processed_dir=out / "processed", results_dir=out / "results")
     return out
@@ -75,7 +75,7 @@ def _model(n_customers: int, build: bool = True) -> Path | None:
 
 def measure(n_customers: int, build: bool = True) -> dict | None:
     """Time the panel stage at one scale in a fresh subprocess (None: no model at that scale)."""
-    out = _model(n_customers, build)
+    out = simulated_model(n_customers, build)
     if out is None:
         return None
     env = dict(os.environ, OMP_NUM_THREADS="1")

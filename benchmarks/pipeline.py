@@ -13,12 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pandas as pd
 import psutil
 
-from analysis import paths, schema
+from analysis import paths, results_contract
 
 N_CUSTOMERS = 63_882
 SEED = 1
@@ -71,8 +70,8 @@ def run(n_customers: int = N_CUSTOMERS, seed: int = SEED, jobs: int = JOBS) -> d
     figures["load_avg_end"] = round(os.getloadavg()[0], 2)
     figures["metadata_rows"] = sum(1 for _ in open(data / paths.METADATA_CSV)) - 1
     figures["integration_rows"] = sum(1 for _ in open(data / paths.INTEGRATIONS_CSV)) - 1
-    figures["effects_rows"] = len(pd.read_csv(results / schema.EFFECTS_CSV))
-    figures["refutation_rows"] = len(pd.read_csv(results / schema.REFUTATIONS_CSV))
+    figures["effects_rows"] = len(pd.read_csv(results / results_contract.EFFECTS_CSV))
+    figures["refutation_rows"] = len(pd.read_csv(results / results_contract.REFUTATIONS_CSV))
     return figures
 
 

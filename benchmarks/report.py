@@ -15,21 +15,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis import paths, schema
+from analysis import paths, results_contract
 
 
 def _results_folder(work: Path) -> tuple[Path, str]:
-    if (paths.RESULTS_DIR / schema.EFFECTS_CSV).is_file():
+    if (paths.RESULTS_DIR / results_contract.EFFECTS_CSV).is_file():
         return paths.RESULTS_DIR, "results/"
     sys.path.insert(0, str(paths.PROJ_ROOT))
-    from tests.causal.report_fixture import write_fixture_results
+    from tests.causal.report.report_fixture import write_fixture_results
 
     return write_fixture_results(work / "results", seed=0), "fixture results folder"
 
 
 def run() -> dict:
     """Render the memo twice (in process, then through the CLI) and return the figures."""
-    from causal.report import render_report
+    from causal.report.render import render_report
 
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         work = Path(tmp)

@@ -39,7 +39,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_refute(args: argparse.Namespace) -> int:
-    from causal.refutation import refute_from_results
+    from causal.refute import refute_from_results
 
     refute_from_results(results_dir=Path(args.results), simulations=args.simulations, seed=args.seed)
     return 0
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--stages",
         default="all",
-        help="comma-separated subset of data,panel,estimate,segments (default all)",
+        help="comma-separated subset of data,panel,estimate,refute,segments (default all)",
     )
     run.set_defaults(func=_cmd_run)
 

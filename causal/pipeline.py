@@ -2,10 +2,11 @@
 
 Stages (each a function with explicit inputs, outputs and seed):
 
-``data``     analysis.model.build_model: load, validate, ledger, reconcile, model, trends
+``data``     analysis.data.build_model: load, validate, ledger, reconcile, model, trends
 ``panel``    analysis.panel.build_panel_stage: eligible customer-months, treatment, outcomes
-``estimate`` causal.estimation.run_estimation_stage: naive, PSM, DML, balance, refutations
-``segments`` causal.heterogeneity.run_segments_stage: effects by segment, targeting, dollars
+``estimate`` causal.estimate.run_estimation_stage: naive, PSM, DML, balance
+``refute``   causal.refute.run_refutation_stage: the refutation suite of the primary estimates
+``segments`` causal.segments.run_segments_stage: effects by segment, targeting, dollars
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-from analysis import paths, schema
+from analysis import paths, results_contract
 
-STAGES = ("data", "panel", "estimate", "segments")
+STAGES = ("data", "panel", "estimate", "refute", "segments")
 _PACKAGES = ("dowhy", "econml", "pandas", "numpy", "scikit-learn", "statsmodels", "duckdb")
 
 
@@ -49,9 +50,9 @@ def write_run_info(data_dir: Path, results_dir: Path, processed_dir: Path, seed:
         "packages": {name: _version(name) for name in _PACKAGES},
     }
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / schema.RUN_INFO_JSON).write_text(json.dumps(info, indent=2) + "\n")
+    (results_dir / results_contract.RUN_INFO_JSON).write_text(json.dumps(info, indent=2) + "\n")
     if simulated:
-        shutil.copyfile(data_dir / paths.TRUTH_JSON, results_dir / "simulation_truth.json")
+        shutil.copyfile(data_dir / paths.TRUTH_JSON, results_dir / results_contract.SIMULATION_TRUTH_JSON)
     return info
 
 
@@ -90,7 +91,7 @@ def run_pipeline(
     data_dir, results_dir, processed_dir = Path(data_dir), Path(results_dir), Path(processed_dir)
     chosen = parse_stages(stages)
     if "data" in chosen:
-        from analysis.model import build_model
+        from analysis.data import build_model
 
         write_run_info(data_dir, results_dir, processed_dir, seed, jobs)
         build_model(data_dir=data_dir, processed_dir=processed_dir, results_dir=results_dir)
@@ -99,10 +100,14 @@ def run_pipeline(
 
         build_panel_stage(processed_dir=processed_dir, results_dir=results_dir)
     if "estimate" in chosen:
-        from causal.estimation import run_estimation_stage
+        from causal.estimate import run_estimation_stage
 
         run_estimation_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)
+    if "refute" in chosen:
+        from causal.refute import run_refutation_stage
+
+        run_refutation_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)
     if "segments" in chosen:
-        from causal.heterogeneity import run_segments_stage
+        from causal.segments import run_segments_stage
 
         run_segments_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)

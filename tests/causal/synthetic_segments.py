@@ -47,7 +47,7 @@ def heterogeneous_panel(n_customers: int = 4000, seed: int = 0,
     Returns
     -------
     (DataFrame, DataFrame)
-        The panel in the schema of ``analysis.panel`` and the truth: one row per
+        The panel in the schema of ``analysis.panel.stage`` and the truth: one row per
         panel row of treatment ``any`` with ``customer_id``, ``cohort`` and
         ``<outcome>_h<h>_y1`` / ``_y0`` (NaN where the observed outcome is NaN),
         plus ``tau_<outcome>_h<h>`` (expected effect given the unit's state) for

@@ -1,0 +1,240 @@
+"""The ``estimate`` stage: every cell of the panel through naive, PSM and DML, and balance.
+
+Outputs in ``results_dir`` (aggregate only, no customer ids):
+
+``effects.csv``               every treatment x outcome x horizon x {naive, psm, dml} (ESTIMANDS.md columns + interval)
+``skipped_cells.csv``         cells (or methods) left out, with counts and the reason
+``trimming.csv``              the trimming rule and how many rows it removed, per cell
+``balance.csv``               standardised mean differences before and after matching, per psm cell and covariate
+``sensitivity_flagged.csv``   primary cells re-estimated with the flagged (tracking-change) cohorts
+``estimation_config.json``    settings the refute stage and ``python -m causal refute`` re-use
+
+The refutation suite of the primary estimates is its own stage (:mod:`causal.refute`).
+``figures/causal_graph.png``, ``figures/love_plot.png``, ``figures/propensity_overlap.png``
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import results_contract, schema
+from causal.estimate import balance, estimators
+from causal.estimate.design import Cell, select_cell, subset_cell
+from causal.estimate.graph import draw_causal_graph
+from causal.estimate.records import EffectRecord, effects_frame
+from causal.estimate.tasks import cached_panel, map_cells
+
+METHODS = ("naive", "psm", "dml")
+PRIMARY_TREATMENT = "any"
+PRIMARY_METHODS = ("psm", "dml")
+MIN_TREATED = 50
+MIN_CONTROL = 50
+
+
+def primary_keys() -> list[tuple[str, str, int, str]]:
+    """(treatment, outcome, horizon, method) of the estimates that get the full refutation suite."""
+    return [(PRIMARY_TREATMENT, outcome, h, method) for outcome in schema.BINARY_OUTCOMES
+            for h in schema.HORIZONS for method in PRIMARY_METHODS]
+
+
+def skip_reason(cell: Cell) -> str | None:
+    """Why a cell cannot be estimated, or None."""
+    n_control = cell.n_units - cell.n_treated
+    if cell.n_units == 0:
+        return "no eligible rows with an observed outcome"
+    if cell.n_treated < MIN_TREATED:
+        return f"too few adopters ({cell.n_treated} < {MIN_TREATED})"
+    if n_control < MIN_CONTROL:
+        return f"too few non-adopters ({n_control} < {MIN_CONTROL})"
+    return None
+
+
+@dataclass
+class PreparedCell:
+    """A cell, its logistic propensity scores and the trimmed cell psm and dml use."""
+
+    cell: Cell
+    propensity: np.ndarray
+    trimmed: Cell
+    trim_row: dict
+
+
+def prepare_cell(panel: pd.DataFrame, treatment: str, outcome: str, horizon: int,
+                 include_flagged: bool = False) -> PreparedCell | str:
+    """Select a cell, fit the trimming propensity and trim; a skip reason instead when too small."""
+    cell = select_cell(panel, treatment, outcome, horizon, include_flagged=include_flagged)
+    reason = skip_reason(cell)
+    if reason:
+        return reason
+    propensity = estimators.fit_propensity(cell.X, cell.t)
+    keep = balance.trim_mask(propensity)
+    trimmed = subset_cell(cell, keep)
+    removed_treated = int(cell.t[~keep].sum())
+    trim_row = {"treatment": treatment, "outcome": outcome, "horizon": horizon,
+                "sample": "with_flagged" if include_flagged else "main", "rule": balance.TRIM_RULE,
+                "n_before": cell.n_units, "n_removed": int((~keep).sum()),
+                "n_removed_treated": removed_treated, "n_removed_control": int((~keep).sum()) - removed_treated,
+                "n_after": trimmed.n_units}
+    return PreparedCell(cell=cell, propensity=propensity, trimmed=trimmed, trim_row=trim_row)
+
+
+@dataclass
+class CellResult:
+    """Everything one cell contributes to the results files."""
+
+    records: list[EffectRecord] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    trimming: list[dict] = field(default_factory=list)
+    balance: pd.DataFrame | None = None
+    overlap: tuple | None = None
+
+
+def _skip_row(cell: Cell | None, key: tuple, method: str, reason: str) -> dict:
+    n_units = cell.n_units if cell is not None else 0
+    n_treated = cell.n_treated if cell is not None else 0
+    return {"treatment": key[0], "outcome": key[1], "horizon": key[2], "method": method, "n_units": n_units,
+            "n_treated": n_treated, "n_control": n_units - n_treated, "reason": reason}
+
+
+def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int) -> CellResult:
+    """naive, psm and dml for one (treatment, outcome, horizon), with the balance of the matched sample."""
+    treatment, outcome, horizon = key
+    result = CellResult()
+    prepared = prepare_cell(panel, treatment, outcome, horizon)
+    if isinstance(prepared, str):
+        cell = select_cell(panel, treatment, outcome, horizon)
+        result.skipped = [_skip_row(cell, key, m, prepared) for m in METHODS]
+        return result
+    result.records.append(estimators.naive(prepared.cell, seed))
+    result.trimming.append(prepared.trim_row)
+    reason = skip_reason(prepared.trimmed)
+    if reason:
+        result.skipped = [_skip_row(prepared.trimmed, key, m, "after trimming: " + reason) for m in PRIMARY_METHODS]
+        return result
+    psm_record = estimators.psm(prepared.trimmed, seed, n_bootstrap=n_bootstrap)
+    dml_record = estimators.dml(prepared.trimmed, seed)
+    smd = balance.standardized_mean_differences(
+        prepared.trimmed.X, prepared.trimmed.t, psm_record.extra["matches_treated"], psm_record.extra["matches"])
+    result.balance = smd.assign(treatment=treatment, outcome=outcome, horizon=horizon)[
+        ["treatment", "outcome", "horizon", "covariate", "smd_before", "smd_after"]]
+    if treatment == PRIMARY_TREATMENT and outcome in schema.BINARY_OUTCOMES and horizon == min(schema.HORIZONS):
+        result.overlap = (f"{treatment} / {outcome} / h={horizon}", prepared.propensity, prepared.cell.t)
+    result.records += [slim(psm_record), slim(dml_record)]
+    return result
+
+
+def slim(record: EffectRecord) -> EffectRecord:
+    """The record without its large arrays (so results stay small between processes)."""
+    return replace(record, extra={})
+
+
+def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int,
+                                 main: dict) -> CellResult:
+    """A primary cell re-estimated with the flagged cohorts (methods ``*_with_flagged``).
+
+    When no flagged cohort has an observed outcome in this cell the rows are the
+    main cell's, and so are the numbers: the main records are re-labelled.
+    """
+    treatment, outcome, horizon = key
+    result = CellResult()
+    cell = select_cell(panel, treatment, outcome, horizon, include_flagged=True)
+    flagged_rows = int(cell.rows[schema.FLAGGED].astype(bool).sum()) if cell.n_units else 0
+    if flagged_rows == 0:
+        result.records = [replace(main[(treatment, outcome, horizon, m)], method=f"{m}_with_flagged")
+                          for m in METHODS if (treatment, outcome, horizon, m) in main]
+        return result
+    prepared = prepare_cell(panel, treatment, outcome, horizon, include_flagged=True)
+    if isinstance(prepared, str):
+        result.skipped = [_skip_row(cell, key, f"{m}_with_flagged", prepared) for m in METHODS]
+        return result
+    result.trimming.append(prepared.trim_row)
+    records = [estimators.naive(prepared.cell, seed), estimators.psm(prepared.trimmed, seed, n_bootstrap),
+               estimators.dml(prepared.trimmed, seed)]
+    result.records = [replace(slim(r), method=f"{r.method}_with_flagged") for r in records]
+    return result
+
+
+def cell_keys(panel: pd.DataFrame) -> list[tuple[str, str, int]]:
+    present = set(panel["treatment"].astype(str).unique())
+    return [(t, o, h) for t in schema.TREATMENTS if t in present for o in schema.OUTCOMES for h in schema.HORIZONS]
+
+
+def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
+                         n_bootstrap: int = estimators.N_BOOTSTRAP) -> pd.DataFrame:
+    """Estimate every cell of the panel, check balance, write the results files.
+
+    Parameters
+    ----------
+    processed_dir : Path
+        Folder with ``panel.parquet`` (``analysis.panel.stage.load_panel``).
+    results_dir : Path
+        Folder for the results files and ``figures/``.
+    seed : int
+        Base seed; each cell, estimator and refuter derives its own from it.
+    jobs : int
+        Worker processes (1: everything in this process). Numbers do not depend on it.
+    n_bootstrap : int
+        Customer bootstrap draws of the PSM interval.
+
+    Returns
+    -------
+    DataFrame
+        The effects table written to ``effects.csv``.
+    """
+    processed_dir, results_dir = Path(processed_dir), Path(results_dir)
+    figures = results_dir / results_contract.FIGURES_DIR
+    figures.mkdir(parents=True, exist_ok=True)
+    draw_causal_graph(figures / "causal_graph.png")
+    keys = cell_keys(cached_panel(processed_dir))
+    results = map_cells(processed_dir, estimate_cell, [(key, (seed, n_bootstrap)) for key in keys], jobs,
+                        "estimating cells")
+    main = {(r.treatment, r.outcome, r.horizon, r.method): r for res in results for r in res.records}
+    flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
+    flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
+                        [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
+    effects = write_results(results, flagged, results_dir)
+    config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
+              "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
+              "trimming": [balance.TRIM_LOW, balance.TRIM_HIGH], "min_treated": MIN_TREATED,
+              "min_control": MIN_CONTROL, "processed_dir": str(processed_dir.resolve()),
+              "primary": [list(k) for k in primary_keys()]}
+    (results_dir / results_contract.ESTIMATION_CONFIG_JSON).write_text(json.dumps(config, indent=2) + "\n")
+    return effects
+
+
+def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path) -> pd.DataFrame:
+    """Write the tables and figures of the stage from the per-cell results."""
+    records = [r for res in results for r in res.records]
+    order = {m: i for i, m in enumerate(METHODS)}
+    records.sort(key=lambda r: (schema.TREATMENTS.index(r.treatment), schema.OUTCOMES.index(r.outcome),
+                                r.horizon, order.get(r.method, 99)))
+    effects = effects_frame(records)
+    effects.to_csv(results_dir / results_contract.EFFECTS_CSV, index=False)
+    skipped = [row for res in results + flagged for row in res.skipped]
+    pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "method", "n_units", "n_treated",
+                                   "n_control", "reason"]).to_csv(results_dir / results_contract.SKIPPED_CELLS_CSV, index=False)
+    trimming = [row for res in results + flagged for row in res.trimming]
+    pd.DataFrame(trimming, columns=["treatment", "outcome", "horizon", "sample", "rule", "n_before", "n_removed",
+                                    "n_removed_treated", "n_removed_control", "n_after"]
+                 ).to_csv(results_dir / results_contract.TRIMMING_CSV, index=False)
+    balances = [res.balance for res in results if res.balance is not None]
+    balance_table = (pd.concat(balances, ignore_index=True) if balances else
+                     pd.DataFrame(columns=["treatment", "outcome", "horizon", "covariate", "smd_before", "smd_after"]))
+    balance_table.to_csv(results_dir / results_contract.BALANCE_CSV, index=False)
+    effects_frame([r for res in flagged for r in res.records]).to_csv(results_dir / results_contract.SENSITIVITY_FLAGGED_CSV, index=False)
+    primary = balance_table.loc[(balance_table["treatment"] == PRIMARY_TREATMENT)
+                                & balance_table["outcome"].isin(schema.BINARY_OUTCOMES)
+                                & (balance_table["horizon"] == min(schema.HORIZONS))]
+    if len(primary):
+        labelled = primary.assign(cell=primary["treatment"] + " / " + primary["outcome"] + " / h="
+                                  + primary["horizon"].astype(str))
+        balance.love_plot(labelled, results_dir / results_contract.FIGURES_DIR / "love_plot.png",
+                          "Covariate balance before and after propensity-score matching")
+    overlaps = [res.overlap for res in results if res.overlap is not None]
+    if overlaps:
+        balance.overlap_plot(overlaps, results_dir / results_contract.FIGURES_DIR / "propensity_overlap.png")
+    return effects

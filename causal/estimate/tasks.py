@@ -1,0 +1,86 @@
+"""Running one function over many cells, in this process or in worker processes.
+
+Every stage that works cell by cell (estimate, refute) hands :func:`map_cells` a
+module-level function ``work(panel, key, *args)`` and a list of ``(key, args)``;
+``key[0]`` is the treatment variant, so a worker loads only that part of the
+panel. Results come back in task order, and the numbers do not depend on the
+number of workers: every random step derives its seed from the cell, not from
+the order of work.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.panel.stage import load_panel
+from causal.estimate.progress import progress
+
+_PANELS: dict[tuple[str, str | None], pd.DataFrame] = {}
+
+
+def cached_panel(processed_dir: Path | str, treatment: str | None = None) -> pd.DataFrame:
+    """The panel (or one treatment variant of it), loaded once per process.
+
+    The full panel stays cached beside the variant in use, so moving from one
+    variant to the next does not read the file again; a worker holds about a
+    quarter of the panel more than that.
+    """
+    processed = str(Path(processed_dir).resolve())
+    if (processed, None) not in _PANELS:
+        _PANELS.clear()
+        _PANELS[(processed, None)] = load_panel(Path(processed))
+    full = _PANELS[(processed, None)]
+    if treatment is None:
+        return full
+    key = (processed, treatment)
+    if key not in _PANELS:
+        for stale in [k for k in _PANELS if k[1] is not None]:
+            del _PANELS[stale]
+        _PANELS[key] = full.loc[full["treatment"] == treatment]
+    return _PANELS[key]
+
+
+def release_panels() -> None:
+    """Forget the cached panels (before handing the work to worker processes)."""
+    _PANELS.clear()
+
+
+def _run_one(processed_dir: str, work: Callable, key: tuple, args: tuple, threads: int | None):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return work(cached_panel(processed_dir, key[0]), key, *args)
+
+
+def map_cells(processed_dir: Path, work: Callable, tasks: list[tuple[tuple, tuple]], jobs: int,
+              desc: str) -> list:
+    """``work(panel, key, *args)`` for each ``(key, args)`` in ``tasks``, results in task order.
+
+    Parameters
+    ----------
+    processed_dir : Path
+        Folder with ``panel.parquet``.
+    work : callable
+        A module-level function (it is sent to worker processes).
+    tasks : list of (key, args)
+        ``key`` starts with the treatment variant.
+    jobs : int
+        Worker processes; 1 runs everything in this process.
+    desc : str
+        Label of the progress bar (no customer data).
+    """
+    processed = str(Path(processed_dir).resolve())
+    if jobs <= 1 or len(tasks) <= 1:
+        return [_run_one(processed, work, key, args, None) for key, args in progress(tasks, desc)]
+    from joblib import Parallel, delayed
+
+    release_panels()
+    # loky says this when it replaces an idle worker between stages; results are unaffected.
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
+    generator = runner(delayed(_run_one)(processed, work, key, args, 1) for key, args in tasks)
+    return list(progress(generator, desc, total=len(tasks)))

@@ -1,0 +1,177 @@
+"""How sure are we: the refutation checks and the sensitivity to a factor we did not measure."""
+from __future__ import annotations
+
+import pandas as pd
+
+from causal.report.inputs import MemoInputs
+from causal.report.sections.data import flag_transitions
+from causal.report.sections.front import PRIMARY
+from causal.report.tables import (
+    best_effect,
+    format_cell,
+    not_available,
+    pipe_table,
+)
+from causal.report.text import (
+    METHOD_NAMES,
+    OUTCOME_SHORT,
+    direction,
+    effect_with_interval,
+    fmt_number,
+    is_missing,
+    md_text,
+    window_phrase,
+)
+
+HIDDEN_FACTOR = "unobserved|sensitiv|e_value|robustness"  # refuters that probe unmeasured confounding
+
+def refutation_tally(m: MemoInputs, hidden: bool = False) -> tuple[int, int, pd.DataFrame]:
+    """(passed, total, failed rows) for the primary treatment's re-estimation checks (or hidden-factor ones)."""
+    ref = m.refutations
+    if ref is None or not len(ref):
+        return 0, 0, pd.DataFrame()
+    rows = ref
+    if "treatment" in ref.columns and (ref["treatment"] == PRIMARY).any():
+        rows = ref[ref["treatment"] == PRIMARY]
+    is_hidden = rows["refuter"].str.contains(HIDDEN_FACTOR, case=False, regex=True)
+    rows = rows[is_hidden if hidden else ~is_hidden]
+    judged = rows[rows["passed"].notna()]
+    failed = judged[judged["passed"] == False]  # noqa: E712
+    return int((judged["passed"] == True).sum()), int(len(judged)), failed  # noqa: E712
+
+def _sensitivity_cell(m: MemoInputs, row) -> dict | None:
+    """The sensitivity.json record of one effects row (same treatment, outcome, horizon, method)."""
+    content = (m.sensitivity or {}).get("content")
+    cells = content.get("cells") if isinstance(content, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        if (isinstance(cell, dict) and cell.get("treatment") == row["treatment"] and cell.get("outcome") == row["outcome"]
+                and cell.get("horizon") == int(row["horizon"]) and cell.get("method") == row["method"]):
+            return cell
+    return None
+
+def hidden_factor_summary(m: MemoInputs, cancel) -> str:
+    """One sentence on unmeasured confounding for the headline cancellation estimate."""
+    cell = _sensitivity_cell(m, cancel) if cancel is not None else None
+    if cell is not None and isinstance(cell.get("e_value_point"), (int, float)) and direction(cancel) != "unclear":
+        return (f" What could still fool us is a factor we do not measure: one that made both adoption and "
+                f"cancellation about {fmt_number(cell['e_value_point'], 1)} times as likely would explain the "
+                f"cancellation effect away.")
+    survived, probed, _ = refutation_tally(m, hidden=True)
+    if probed:
+        return (f" A hidden factor of the strength we tested would leave {survived} of {probed} estimates "
+                f"standing.")
+    return ""
+
+# --- how sure ---------------------------------------------------------------------------------
+REFUTER_WORDS = {  # refuter -> (plain name, what it tests)
+    "placebo_treatment": ("Fake treatment", "adoption shuffled at random should show no effect"),
+    "random_common_cause": ("Random extra factor", "adding a meaningless factor should not move the estimate"),
+    "data_subset": ("Subsets of customers", "re-estimating on 80% of customers should give a similar answer"),
+    "bootstrap": ("Resampled customers", "re-estimating on resampled customers should give a similar answer"),
+    "unobserved_confounder": ("Hidden factor", "a simulated unmeasured factor of a stated strength should "
+                                               "not erase the effect"),
+}
+
+def refutations_section(m: MemoInputs) -> str:
+    """Refutation results by check, failures spelled out, sensitivity in words."""
+    ref = m.refutations
+    parts = []
+    if ref is None or not len(ref):
+        parts.append(not_available("refutations (refutations.csv)"))
+    else:
+        passed, total, failed = refutation_tally(m)
+        survived, probed, _ = refutation_tally(m, hidden=True)
+        text = (f"We re-ran each main estimate under checks that should leave it standing (or, for a fake "
+                f"treatment, should erase it): {passed} of {total} passed.")
+        if probed:
+            text += (f" The hidden-factor check is deliberately harsh (it adds an unmeasured factor of a fixed "
+                     f"strength, and an estimate whose interval already touches zero cannot pass it): {survived} of "
+                     f"{probed} estimates survived it.")
+        parts.append(text)
+        rows = []
+        for refuter, group in ref.groupby("refuter", sort=True):
+            judged = group[group["passed"].notna()]
+            rule = next((str(x) for x in group.get("rule", pd.Series(dtype=str)).dropna() if str(x).strip()), "")
+            name, test = REFUTER_WORDS.get(refuter, (refuter.replace("_", " ").capitalize(), rule))
+            n_pass = int((judged["passed"] == True).sum())  # noqa: E712
+            rows.append([name, md_text(test), f"{n_pass} of {len(judged)}",
+                         "pass" if len(judged) and n_pass == len(judged) else "fail" if len(judged) else "n/a"])
+        parts.append(pipe_table(["Check", "What it tests", "Passed", "Result"], rows, ["l", "l", "r", "l"]))
+        if len(failed):
+            parts.append("Did not pass: " + "; ".join(
+                f"{REFUTER_WORDS.get(r['refuter'], (str(r['refuter']).replace('_', ' '),))[0].lower()} for "
+                f"{OUTCOME_SHORT.get(r.get('outcome'), r.get('outcome')).lower()} "
+                f"{window_phrase(r['horizon']) if not is_missing(r.get('horizon')) else ''} "
+                f"({METHOD_NAMES.get(r.get('method'), r.get('method'))})".replace("  ", " ")
+                for _, r in failed.head(4).iterrows()) + "."
+                + (f" ({len(failed) - 4} more in refutations.csv.)" if len(failed) > 4 else ""))
+        parts.append("*Each check's exact pass rule is in refutations.csv (column rule).*")
+    parts.append(sensitivity_text(m))
+    parts.append(flagged_sensitivity(m))
+    return "\n\n".join(p for p in parts if p)
+
+def sensitivity_text(m: MemoInputs) -> str:
+    """Sensitivity to unobserved confounding, in words, from whatever the run wrote."""
+    found = m.sensitivity
+    if found is None:
+        ref = m.refutations
+        if ref is not None and len(ref):
+            rows = ref[ref["refuter"].str.contains("unobserved|sensitiv|e_value|robustness", case=False, regex=True)]
+            if len(rows):
+                kept = int((rows["passed"] == True).sum())  # noqa: E712
+                return ("**Unobserved factors.** A simulated hidden factor affecting both adoption and outcomes "
+                        f"was added in {len(rows)} re-estimates; {kept} kept the conclusion.")
+        return not_available("sensitivity to unobserved confounding")
+    content = found["content"]
+    if isinstance(content, str):
+        return f"**Unobserved factors.** {md_text(content)}"
+    texts = []
+    if isinstance(content, dict):
+        meaning = next((content[k] for k in ("meaning", "interpretation", "summary", "text") if
+                        isinstance(content.get(k), str)), None)
+        if meaning:
+            texts.append(md_text(meaning))
+        cells = content.get("cells") if isinstance(content.get("cells"), list) else []
+        for outcome in ("cancel", "upgrade"):
+            headline = best_effect(m.effects, PRIMARY, outcome)
+            if headline is None:
+                continue
+            for cell in cells:
+                if (isinstance(cell, dict) and cell.get("treatment") == PRIMARY and cell.get("outcome") == outcome
+                        and cell.get("horizon") == int(headline["horizon"]) and cell.get("method") == headline["method"]
+                        and isinstance(cell.get("text"), str)):
+                    texts.append(f"*{OUTCOME_SHORT[outcome]} {window_phrase(headline['horizon'])}:* "
+                                 f"{md_text(cell['text'])}")
+        if not texts:
+            texts.append(md_text("; ".join(f"{k.replace('_', ' ')} {format_cell(v)}" for k, v in content.items()
+                                           if isinstance(v, (int, float, str)))))
+    return "**Unobserved factors.** " + " ".join(texts) if texts else not_available(
+        "sensitivity to unobserved confounding in words")
+
+def flagged_sensitivity(m: MemoInputs) -> str:
+    """How the main estimates move when the flagged tracking-change months are included."""
+    tables = [t for t in (m.effects, m.sensitivity_flagged) if t is not None]
+    if not tables:
+        return ""
+    pooled = pd.concat(tables, ignore_index=True)
+    flagged = pooled[pooled["method"].str.contains("flag", case=False)]
+    flagged = flagged[flagged["treatment"] == PRIMARY]
+    if not len(flagged):
+        return ("Estimates including the flagged tracking-change months are not in this run."
+                if flag_transitions(m) else "")
+    texts = []
+    for outcome in ("cancel", "upgrade"):
+        base = best_effect(m.effects, PRIMARY, outcome, 1)
+        if base is None:
+            continue
+        match = flagged[(flagged["outcome"] == outcome) & (flagged["horizon"] == 1)
+                        & (flagged["method"] == f"{base['method']}_with_flagged")]
+        if len(match):
+            texts.append(f"{OUTCOME_SHORT[outcome].lower()} {window_phrase(1)} moves from "
+                         f"{effect_with_interval(base)} to {effect_with_interval(match.iloc[0])}")
+    if not texts:
+        return ""
+    return ("**Including the flagged months.** Counting adoption across the flagged transition, "
+            + "; ".join(texts) + ". The main estimates leave it out because that jump is mostly a "
+            "change in what was recorded.")
+

@@ -1,0 +1,126 @@
+"""For whom: effects by segment, marketplace against custom integrations."""
+from __future__ import annotations
+
+import pandas as pd
+
+from causal.report.inputs import MemoInputs
+from causal.report.sections.front import PRIMARY
+from causal.report.tables import (
+    best_effect,
+    figure,
+    not_available,
+    pipe_table,
+)
+from causal.report.text import (
+    OUTCOME_SHORT,
+    direction,
+    effect_compact,
+    good_or_bad,
+    md_text,
+    window_phrase,
+)
+
+# --- segments, marketplace vs custom, targeting, dollars -----------------------------------
+SEGMENT_METHODS = ("dml", "dr", "psm")  # preferred estimator for segment effects, in order
+
+SEGMENT_VAR_NAMES = {"segment": "team", "tier": "tier", "employee_size": "size", "region": "region"}
+
+def _segment_label(row) -> str:
+    var = SEGMENT_VAR_NAMES.get(str(row.get("segment_var", "")), str(row.get("segment_var", "")))
+    return f"{md_text(row['segment_value'])} ({var})" if var else md_text(row["segment_value"])
+
+def segments_section(m: MemoInputs) -> str:
+    """Forest plot and which segments benefit, in words."""
+    parts = [figure(m.figure("forest"), "Effect of adopting an integration, by segment (95% intervals)",
+                    width="90%")]
+    seg = m.effects_by_segment
+    if seg is None or not len(seg):
+        parts.append(not_available("effects by segment (effects_by_segment.csv)"))
+        return "\n\n".join(parts)
+    for outcome in ("cancel", "upgrade"):
+        rows = seg[(seg["treatment"] == PRIMARY) & (seg["outcome"] == outcome)]
+        if not len(rows):
+            continue
+        horizon = int(rows["horizon"].max())
+        rows = rows[rows["horizon"] == horizon]
+        method = next((x for x in SEGMENT_METHODS if (rows["method"] == x).any()), rows["method"].iloc[0])
+        rows = rows[rows["method"] == method]
+        good = [r for _, r in rows.iterrows() if good_or_bad(outcome, direction(r)) == "good"]
+        bad = [r for _, r in rows.iterrows() if good_or_bad(outcome, direction(r)) == "bad"]
+        label = f"{OUTCOME_SHORT[outcome]} {window_phrase(horizon)}"
+        if good:
+            best = sorted(good, key=lambda r: r["estimate"] if outcome == "cancel" else -r["estimate"])
+            names = "; ".join(f"{_segment_label(r)}: {effect_compact(r)} points" for r in best[:4])
+            parts.append(f"**{label}.** A clear benefit in {len(good)} of {len(rows)} groups, largest in "
+                         f"{names}.")
+        else:
+            parts.append(f"**{label}.** No group of customers shows a clear benefit: in each of the {len(rows)} "
+                         f"groups the interval includes zero{' or points the other way' if bad else ''}. "
+                         f"The data cannot yet say for whom integrations matter most.")
+        if bad:
+            parts.append("Worse after adoption: " +
+                         "; ".join(f"{_segment_label(r)}: {effect_compact(r)} points" for r in bad[:4]) + ".")
+    return "\n\n".join(parts)
+
+def _interval_row(estimate, low, high, outcome="cancel", method="dr") -> pd.Series:
+    return pd.Series({"treatment": "", "outcome": outcome, "horizon": 0, "method": method, "estimand": "",
+                      "estimate": estimate, "ci_low": low, "ci_high": high})
+
+def marketplace_rows(m: MemoInputs, outcome: str = "cancel", horizon: int = 1):
+    """(marketplace row, custom row, difference row or None) for one outcome and horizon."""
+    mvc = m.marketplace_vs_custom
+    needed = {"outcome", "horizon", "marketplace_estimate", "custom_estimate", "difference"}
+    if mvc is not None and needed <= set(mvc.columns):
+        part = mvc[(mvc["outcome"].astype(str) == outcome) & (pd.to_numeric(mvc["horizon"]) == horizon)]
+        if len(part):
+            r = part.iloc[0]
+            def make(prefix):
+                return _interval_row(r[f"{prefix}_estimate"], r[f"{prefix}_ci_low"], r[f"{prefix}_ci_high"], outcome)
+
+            return make("marketplace"), make("custom"), _interval_row(
+                r["difference"], r.get("difference_ci_low"), r.get("difference_ci_high"), outcome)
+    market = best_effect(m.effects, "marketplace", outcome, horizon)
+    custom = best_effect(m.effects, "custom", outcome, horizon)
+    if market is None or custom is None:
+        return None
+    return market, custom, None
+
+def marketplace_section(m: MemoInputs) -> str:
+    """Marketplace apps against custom integrations, side by side with their difference."""
+    rows, parts = [], []
+    for outcome in ("cancel", "upgrade"):
+        for horizon in (1, 2, 3):
+            found = marketplace_rows(m, outcome, horizon)
+            if found is None:
+                continue
+            market, custom, diff = found
+            rows.append([OUTCOME_SHORT[outcome], window_phrase(horizon).replace("over the ", ""),
+                         effect_compact(market), effect_compact(custom),
+                         effect_compact(diff) if diff is not None else "n/a"])
+    if not rows:
+        return not_available("marketplace and custom estimates (marketplace_vs_custom.csv)")
+    parts.append(_marketplace_sentence(m))
+    parts.append(pipe_table(["Outcome", "Window", "Marketplace app", "Custom integration", "Difference"], rows,
+                            ["l", "l", "r", "r", "r"]))
+    parts.append("*Effects in percentage points (95% intervals). The difference (marketplace minus custom) is "
+                 "estimated jointly, because the same customers add both kinds.*")
+    parts.append(figure(m.figure("marketplace"), "Marketplace apps against custom integrations", width="85%"))
+    return "\n\n".join(parts)
+
+def _marketplace_sentence(m: MemoInputs) -> str:
+    found = marketplace_rows(m, "cancel", 1)
+    if found is None:
+        return ""
+    market, custom, diff = found
+    words = {"down": "lower", "up": "higher", "unclear": "no clear change in"}
+    text = (f"Over the next month, adding a marketplace app goes with {words[direction(market)]} cancellation "
+            f"({effect_compact(market)} points) and adding a custom integration with "
+            f"{words[direction(custom)]} cancellation ({effect_compact(custom)} points).")
+    if diff is not None:
+        how = direction(diff)
+        text += (" We cannot tell which kind matters more: the interval of the difference includes zero."
+                 if how == "unclear" else
+                 f" Marketplace apps do {'better' if how == 'down' else 'worse'} than custom integrations "
+                 f"(difference {effect_compact(diff)} points).")
+    return text
+

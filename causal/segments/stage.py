@@ -1,0 +1,368 @@
+"""The ``segments`` stage: effects by segment, marketplace vs custom, targeting, dollars.
+
+``run_segments_stage`` reads the panel, cross-fits doubly robust scores per
+cell (``causal.segments.scores``), and writes into ``results_dir``:
+
+- ``effects_by_segment.csv`` (ESTIMANDS.md columns + ``interval``; methods
+  ``dr`` and ``stratified_ols``), ``segments_vs_stratified.csv``,
+  ``segments_skipped.csv``, ``effects_dr_overall.csv``, ``figures/forest_segments.png``;
+- ``marketplace_vs_custom.csv``, ``figures/marketplace_vs_custom.png``;
+- ``targeting.csv``, ``targeting_rule.txt``, ``targeting_rule.json``,
+  ``ranking_validation.csv``, ``targeting_curves.csv``,
+  ``figures/policy_tree.png``, ``figures/ranking_qini_toc.png``;
+- ``dollars.csv``, ``dollars_assumptions.md``;
+- ``heterogeneity_summary.json`` (the headline numbers the memo quotes).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from analysis import results_contract, schema
+from causal.segments import dollars as dollars_mod
+from causal.segments import targeting
+from causal.estimate.design import select_cell
+from causal.estimate.inference import customer_folds, difference_of_means, normal_interval
+from causal.estimate.records import EffectRecord, effects_frame
+from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, cross_fitted_propensity,
+                             fit_dr_scores,
+                             forest_figure, overall_effect, segment_effects, stratified_effects)
+
+PRIMARY_TREATMENT = "any"
+PRIMARY_OUTCOMES = ("cancel", "upgrade", "cancel_dollars")  # GATEs for these (treatment any, every h)
+STRATIFIED_OUTCOMES = ("cancel", "upgrade")
+VARIANTS = ("marketplace", "custom")
+VARIANT_OUTCOMES = ("cancel", "upgrade")
+POLICY_OUTCOME, POLICY_HORIZONS = "cancel", (3, 2, 1)  # the longest horizon available
+MIN_CELL_ARM = 50  # a cell needs this many treated and untreated customer-months per fold
+
+
+def _cell_skip_reason(cell, folds) -> str | None:
+    for fold in range(N_FOLDS):
+        in_fold = folds == fold
+        treated = int(cell.t[in_fold].sum())
+        if treated < MIN_CELL_ARM or int(in_fold.sum()) - treated < MIN_CELL_ARM:
+            return f"fewer than {MIN_CELL_ARM} treated or untreated customer-months in a cross-fitting fold"
+    return None
+
+
+def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1
+                   ) -> tuple[dict, list[dict]]:
+    """Doubly robust scores for each (treatment, outcome, horizon) with enough rows.
+
+    Cells are fitted ``jobs`` at a time (threads; each model single-threaded,
+    which avoids OpenMP oversubscription on a shared machine). Every cell has
+    its own seeds, so the result does not depend on ``jobs``.
+
+    Returns
+    -------
+    (dict, list of dict)
+        Scores keyed by the cell, and the skipped cells with the reason.
+    """
+    scores, skipped, propensities = {}, [], {}
+    for treatment in dict.fromkeys(t for t, _, _ in cells):
+        rows = panel.loc[(panel["treatment"] == treatment) & ~panel[schema.FLAGGED].astype(bool)]
+        if rows[schema.TREATED].nunique() == 2:
+            folds = customer_folds(rows["customer_id"], N_FOLDS, seed)
+            propensities[treatment] = pd.Series(cross_fitted_propensity(rows, folds, seed), index=rows.index)
+    todo = []
+    for treatment, outcome, horizon in cells:
+        cell = select_cell(panel, treatment, outcome, horizon)
+        folds = customer_folds(cell.rows["customer_id"], N_FOLDS, seed)
+        reason = _cell_skip_reason(cell, folds) if treatment in propensities else "no treated or no untreated rows"
+        if reason:
+            skipped.append(dict(treatment=treatment, outcome=outcome, horizon=horizon, segment_var="all",
+                                segment_value="all", n_units=cell.n_units, n_treated=cell.n_treated,
+                                reason=reason))
+            continue
+        todo.append(((treatment, outcome, horizon), cell, folds,
+                     propensities[treatment].loc[cell.rows.index].to_numpy()))
+    fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(
+        delayed(fit_dr_scores)(cell, folds, seed, propensity) for _, cell, folds, propensity in todo)
+    for (key, cell, _, _), cell_scores in zip(todo, fitted):
+        scores[key] = (cell_scores, cell)
+    return scores, skipped
+
+
+def marketplace_vs_custom(scores: dict) -> pd.DataFrame:
+    """Both variants' ATEs side by side, and their difference with a joint clustered interval."""
+    rows = []
+    for outcome in VARIANT_OUTCOMES:
+        for horizon in schema.HORIZONS:
+            pair = [scores.get((v, outcome, horizon)) for v in VARIANTS]
+            if any(p is None for p in pair):
+                continue
+            (market, _), (custom, _) = pair
+            m_rec, c_rec = overall_effect(market), overall_effect(custom)
+            diff, diff_se = difference_of_means(market.psi, market.rows["customer_id"],
+                                                custom.psi, custom.rows["customer_id"])
+            low, high = normal_interval(diff, diff_se)
+            rows.append(dict(
+                outcome=outcome, horizon=horizon, method=METHOD, estimand="ATE",
+                marketplace_estimate=m_rec.estimate, marketplace_ci_low=m_rec.ci_low,
+                marketplace_ci_high=m_rec.ci_high, marketplace_n_treated=m_rec.n_treated,
+                custom_estimate=c_rec.estimate, custom_ci_low=c_rec.ci_low, custom_ci_high=c_rec.ci_high,
+                custom_n_treated=c_rec.n_treated, difference=diff, difference_ci_low=low,
+                difference_ci_high=high, difference_se=diff_se, n_units=m_rec.n_units, cohorts=m_rec.cohorts,
+                interval="joint: stacked doubly robust scores of both variants, clustered by customer"))
+    return pd.DataFrame(rows)
+
+
+def marketplace_custom_figure(table: pd.DataFrame, path: Path) -> None:
+    """Marketplace and custom effects side by side per outcome and horizon, and their difference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.5 * len(outcomes), 3.6), squeeze=False)
+    styles = (("marketplace", "#1b6ca8", -0.2), ("custom", "#d1495b", 0.0), ("difference", "#444444", 0.2))
+    for ax, outcome in zip(axes[0], outcomes):
+        part = table.loc[table["outcome"] == outcome]
+        for name, colour, offset in styles:
+            est = part[f"{name}_estimate" if name != "difference" else "difference"].to_numpy()
+            low = part[f"{name}_ci_low" if name != "difference" else "difference_ci_low"].to_numpy()
+            high = part[f"{name}_ci_high" if name != "difference" else "difference_ci_high"].to_numpy()
+            label = "marketplace - custom" if name == "difference" else name
+            ax.errorbar(part["horizon"] + offset, est, yerr=[est - low, high - est], fmt="o", ms=4,
+                        color=colour, label=label)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(sorted(part["horizon"].unique()))
+        ax.set_xlabel("horizon h (months)")
+        ax.set_ylabel(f"effect on {outcome} probability (ATE)")
+        ax.set_title(f"{outcome}: marketplace vs custom adoption")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _policy_cells(scores: dict) -> tuple[DRScores, DRScores | None] | None:
+    for horizon in POLICY_HORIZONS:
+        found = scores.get((PRIMARY_TREATMENT, POLICY_OUTCOME, horizon))
+        if found is not None:
+            dollars = scores.get((PRIMARY_TREATMENT, "cancel_dollars", horizon))
+            return found[0], dollars[0] if dollars else None
+    return None
+
+
+def run_targeting(scores: dict, seed: int, results_dir: Path) -> dict:
+    """Learn the rule on training customers, value it and validate the ranking on held-out ones."""
+    found = _policy_cells(scores)
+    if found is None:
+        (results_dir / results_contract.TARGETING_RULE_TXT).write_text("No targeting rule: the cancellation cells were skipped.\n")
+        return {}
+    cancel, dollars = found
+    cell = scores[(cancel.treatment, cancel.outcome, cancel.horizon)][1]
+    train_scores = targeting.training_scores(cell, cancel.folds, seed)
+    predicted = targeting.fit_effect_model(cell, train_scores, cancel.folds, seed)
+    train = cancel.folds == targeting.TRAIN_FOLD
+    features, levels = targeting.interpretable_features(cancel.rows.loc[train])
+    benefit = -predicted[train]
+    tree = targeting.fit_policy_tree(features, benefit, seed)
+    rule = targeting.tree_rule(tree, list(features.columns), benefit, cancel, levels)
+    values = targeting.policy_values(cancel, dollars, rule, seed)
+    values.to_csv(results_dir / results_contract.TARGETING_CSV, index=False)
+    (results_dir / results_contract.TARGETING_RULE_JSON).write_text(rule.to_json())
+    validation, curves = targeting.ranking_validation(cancel, train_scores, predicted, seed)
+    validation.to_csv(results_dir / results_contract.RANKING_VALIDATION_CSV, index=False)
+    pd.concat([frame.assign(curve=name) for name, frame in curves.items()], ignore_index=True).to_csv(
+        results_dir / results_contract.TARGETING_CURVES_CSV, index=False)
+    (results_dir / results_contract.TARGETING_RULE_TXT).write_text(_targeting_text(rule, values, validation))
+    targeting.policy_tree_figure(tree, list(features.columns), results_dir / results_contract.FIGURES_DIR / "policy_tree.png",
+                                 cancel.horizon)
+    targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", cancel.horizon)
+    return {"rule": rule, "values": values, "validation": validation}
+
+
+def _targeting_text(rule, values: pd.DataFrame, validation: pd.DataFrame) -> str:
+    h = rule.horizon
+    lines = [
+        f"Targeting rule: whom to encourage to adopt an integration (treatment '{rule.treatment}', "
+        f"outcome: cancellation within {h} month(s))",
+        "Learnt on half of the customers: an effect model (DR-learner) fitted to their doubly robust scores,",
+        "summarised by a depth-2 tree on segment, tier, employee size, integration count and MRR; leaves with",
+        "an above-average predicted benefit are targeted.",
+        "",
+        targeting.rule_text(rule, "cancellations avoided"),
+        "",
+        "Value on the other half of the customers (held out), per 1,000 customer-months whose adoption the push",
+        "brings about (95% interval, bootstrap over customers):",
+    ]
+    names = {"policy_rule": "rule", "random": "random targeting", "todays_adopters": "today's adopters",
+             "policy_rule_minus_random": "rule minus random", "policy_rule_minus_todays_adopters":
+             "rule minus today's adopters"}
+    for metric, unit in (("cancellations_avoided_per_1000", "cancellations avoided"),
+                         ("mrr_kept_per_1000", "$ MRR kept")):
+        part = values.loc[values["metric"] == metric]
+        for row in part.itertuples():
+            share = f" ({row.share_targeted:.0%} of customer-months)" if pd.notna(row.share_targeted) else ""
+            lines.append(f"  {unit:22s} {names[row.strategy]:28s} {row.estimate:10.1f} "
+                         f"[{row.ci_low:.1f}, {row.ci_high:.1f}]{share}")
+    lines += ["", "Ranking check on held-out customers (econml DRTester; row-level standard errors):"]
+    for row in validation.itertuples():
+        extra = f", p = {row.p_value:.3g}" if pd.notna(row.p_value) else ""
+        lines.append(f"  {row.metric}: {row.estimate:.4g}{extra}")
+    lines += ["", "Assumption: the values are effects of adoption; a push that does not lead to an adoption",
+              "moves nothing, so divide by the share of pushed customers who adopt because of it."]
+    return "\n".join(lines) + "\n"
+
+
+def _dml_reference(results_dir: Path) -> dict:
+    """The dml ATE of the dollar cell from effects.csv, when the estimate stage wrote one."""
+    path = results_dir / results_contract.EFFECTS_CSV
+    if not path.is_file():
+        return {}
+    effects = pd.read_csv(path)
+    match = effects.loc[(effects["treatment"] == PRIMARY_TREATMENT)
+                        & (effects["outcome"] == dollars_mod.DOLLAR_OUTCOME)
+                        & (effects["horizon"] == dollars_mod.DOLLAR_HORIZON)
+                        & (effects["method"] == "dml") & (effects["estimand"] == "ATE")]
+    if match.empty:
+        return {}
+    row = match.iloc[0]
+    return {"dml_estimate_effects_csv": row["estimate"], "dml_ci_low_effects_csv": row["ci_low"],
+            "dml_ci_high_effects_csv": row["ci_high"]}
+
+
+def run_dollars(panel: pd.DataFrame, overall: dict, segment_records: list, results_dir: Path) -> pd.DataFrame:
+    """Write dollars.csv and dollars_assumptions.md; return the table."""
+    key = (PRIMARY_TREATMENT, dollars_mod.DOLLAR_OUTCOME, dollars_mod.DOLLAR_HORIZON)
+    if key not in overall:
+        (results_dir / results_contract.DOLLARS_ASSUMPTIONS_MD).write_text("No dollar figures: the cancel_dollars h=1 cell was "
+                                                            "skipped (too few rows).\n")
+        return pd.DataFrame()
+    record = overall[key]
+    in_cell = [r for r in segment_records if (r.treatment, r.outcome, r.horizon) == key]
+    table = dollars_mod.dollars_table(panel, record, in_cell)
+    for column, value in _dml_reference(results_dir).items():
+        table[column] = np.where(table["segment_var"] == "all", value, np.nan)
+    table.to_csv(results_dir / results_contract.DOLLARS_CSV, index=False)
+    base = float(table.loc[table["segment_var"] == "all", "base_customers_per_month"].iloc[0])
+    (results_dir / results_contract.DOLLARS_ASSUMPTIONS_MD).write_text(dollars_mod.ASSUMPTIONS.format(
+        method="cross-fitted gradient boosting, 2 folds grouped by customer", cohorts=record.cohorts.replace(";", ", "),
+        base=base))
+    return table
+
+
+def _extreme_segments(records: list[EffectRecord], outcome: str, horizon: int) -> dict:
+    chosen = [r for r in records if r.treatment == PRIMARY_TREATMENT and r.outcome == outcome
+              and r.horizon == horizon and r.method == METHOD]
+    if not chosen:
+        return {}
+    sign = -1.0 if outcome in ("cancel", "cancel_dollars") else 1.0  # benefit = fewer cancellations
+
+    def describe(r):
+        return {"segment_var": r.segment_var, "segment_value": r.segment_value, "estimate": r.estimate,
+                "ci_low": r.ci_low, "ci_high": r.ci_high, "n_units": r.n_units}
+
+    ordered = sorted(chosen, key=lambda r: sign * r.estimate)
+    return {"horizon": horizon, "largest_benefit": describe(ordered[-1]), "smallest_benefit": describe(ordered[0])}
+
+
+def _summary(records, overall, mvc, target, dollars_table) -> dict:
+    horizon = max((h for (t, o, h) in overall if t == PRIMARY_TREATMENT and o == POLICY_OUTCOME), default=None)
+    summary = {"treatment": PRIMARY_TREATMENT, "segment_effects": {}}
+    if horizon is not None:
+        for outcome in STRATIFIED_OUTCOMES:
+            summary["segment_effects"][outcome] = _extreme_segments(records, outcome, horizon)
+    if target:
+        values = target["values"]
+        pick = lambda s, m: values.loc[(values["strategy"] == s) & (values["metric"] == m)].iloc[0]  # noqa: E731
+        policy = {"horizon": int(target["rule"].horizon)}
+        for metric in values["metric"].unique():
+            policy[metric] = {s: {k: float(pick(s, metric)[k]) for k in ("estimate", "ci_low", "ci_high")}
+                              for s in values["strategy"].unique()}
+        policy["share_targeted"] = float(pick("policy_rule", "cancellations_avoided_per_1000")["share_targeted"])
+        val = target["validation"].set_index("metric")
+        policy["qini"] = {"estimate": float(val.loc["qini", "estimate"]), "p_value": float(val.loc["qini", "p_value"])}
+        summary["targeting"] = policy
+    if dollars_table is not None and len(dollars_table):
+        row = dollars_table.loc[dollars_table["segment_var"] == "all"].iloc[0]
+        summary["dollars"] = {k: float(row[k]) for k in (
+            "effect_per_customer_month", "base_customers_per_month", "mrr_retained_per_month",
+            "per_month_ci_low", "per_month_ci_high", "mrr_retained_per_year", "per_year_ci_low",
+            "per_year_ci_high")}
+    if len(mvc):
+        summary["marketplace_vs_custom"] = json.loads(mvc[[
+            "outcome", "horizon", "marketplace_estimate", "custom_estimate", "difference", "difference_ci_low",
+            "difference_ci_high"]].to_json(orient="records"))
+    return summary
+
+
+def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int) -> pd.DataFrame:
+    """Effects by segment, marketplace vs custom, targeting and dollars from the panel.
+
+    Parameters
+    ----------
+    processed_dir : Path
+        Folder with ``panel.parquet`` (``analysis.panel.stage.load_panel``).
+    results_dir : Path
+        Folder for the tables, figures and ``heterogeneity_summary.json``.
+    seed : int
+        Seed of the folds, the models and the bootstraps.
+    jobs : int
+        Cells fitted in parallel (threads; each model uses one thread).
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``effects_by_segment.csv``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from analysis.panel.stage import load_panel
+
+    results_dir, started = Path(results_dir), time.perf_counter()
+    timings = {}
+
+    def lap(step: str) -> None:
+        timings[step] = round(time.perf_counter() - started - sum(timings.values()), 2)
+
+    (results_dir / results_contract.FIGURES_DIR).mkdir(parents=True, exist_ok=True)
+    panel = load_panel(Path(processed_dir))
+    lap("load_panel")
+    cells = [(PRIMARY_TREATMENT, o, h) for o in PRIMARY_OUTCOMES for h in schema.HORIZONS]
+    cells += [(v, o, h) for v in VARIANTS for o in VARIANT_OUTCOMES for h in schema.HORIZONS]
+    with threadpool_limits(limits=1):
+        scores, skipped = fit_all_scores(panel, seed, cells, jobs)
+    lap("doubly_robust_scores")
+    overall, gates, stratified = {}, [], []
+    for key, (cell_scores, cell) in scores.items():
+        overall[key] = overall_effect(cell_scores)
+        found, skipped_segments = segment_effects(cell_scores)
+        gates += found
+        skipped += skipped_segments
+        if key[0] == PRIMARY_TREATMENT and key[1] in STRATIFIED_OUTCOMES:
+            stratified += stratified_effects(cell)
+    lap("segment_effects_and_stratified_check")
+    by_segment = effects_frame(gates + stratified, by_segment=True)
+    by_segment.to_csv(results_dir / results_contract.EFFECTS_BY_SEGMENT_CSV, index=False)
+    effects_frame(list(overall.values())).to_csv(results_dir / results_contract.EFFECTS_DR_OVERALL_CSV, index=False)
+    compare_with_stratified(gates, stratified).to_csv(results_dir / results_contract.SEGMENTS_VS_STRATIFIED_CSV, index=False)
+    pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "segment_var", "segment_value", "n_units",
+                                   "n_treated", "reason"]).to_csv(results_dir / results_contract.SEGMENTS_SKIPPED_CSV, index=False)
+    forest_figure(gates, overall, results_dir / results_contract.FIGURES_DIR / "forest_segments.png", PRIMARY_TREATMENT,
+                       STRATIFIED_OUTCOMES)
+    lap("segment_tables_and_forest")
+    mvc = marketplace_vs_custom(scores)
+    mvc.to_csv(results_dir / results_contract.MARKETPLACE_VS_CUSTOM_CSV, index=False)
+    if len(mvc):
+        marketplace_custom_figure(mvc, results_dir / results_contract.FIGURES_DIR / "marketplace_vs_custom.png")
+    lap("marketplace_vs_custom")
+    with threadpool_limits(limits=1):
+        target = run_targeting(scores, seed, results_dir)
+    lap("targeting")
+    dollars_table = run_dollars(panel, overall, gates, results_dir)
+    lap("dollars")
+    summary = _summary(gates, overall, mvc, target, dollars_table)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    summary["timings"] = timings
+    (results_dir / results_contract.HETEROGENEITY_SUMMARY_JSON).write_text(json.dumps(summary, indent=2) + "\n")
+    return by_segment
