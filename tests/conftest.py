@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
+from tests.needs import need
 
 
 @pytest.fixture(scope="session")
 def reference_segments_csv() -> Path:
     """The real account_segments.csv beside the repository (never copied in)."""
-    if not paths.REFERENCE_SEGMENTS_CSV.is_file():
-        pytest.skip(f"reference file absent: {paths.REFERENCE_SEGMENTS_CSV}")
+    need(paths.REFERENCE_SEGMENTS_CSV.is_file(), f"the reference file {paths.REFERENCE_SEGMENTS_CSV}",
+         "the shared folder lies beside the repository, or INTEGRATIONS_SHARED_DIR names it")
     return paths.REFERENCE_SEGMENTS_CSV
 
 

@@ -1,7 +1,7 @@
 """The HTML memo opened in headless Chromium: no console errors, title and first figure loaded.
 
-Skipped with a message where no Chromium is installed (``.ci/run`` installs
-Debian's ``chromium``). A screenshot is saved beside the rendered memo.
+Skipped with a message where no Chromium is installed, a failure under CI (``.ci/run``
+installs Debian's ``chromium``). A screenshot is saved beside the rendered memo.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PIL import Image, ImageStat
 
 from causal.report.render import render_report
 from tests.causal.report.report_fixture import write_fixture_results
+from tests.needs import need
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def _chromium(*args: str, profile) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def memo_html(tmp_path_factory):
     if CHROMIUM is None:
-        pytest.skip("headless Chromium is not installed (apt-get install chromium); browser test skipped")
+        need(False, "headless Chromium", "apt-get install chromium")
     base = tmp_path_factory.mktemp("memo_browser")
     results = write_fixture_results(base / "results", seed=5)
     html, _ = render_report(results, base / "reports", engine="fallback")
