@@ -89,12 +89,19 @@ def test_psm_and_dml_recover_the_planted_effect_better_than_naive(panel, outcome
     assert abs(naive.estimate - truth) > 3 * naive.se  # the synthetic panel is confounded
 
 
-def test_dml_scores_give_the_econml_estimate_and_same_seed_same_number(cancel_cell):
+def test_dml_interval_is_the_cr1_interval_of_its_scores_and_same_seed_same_number(cancel_cell):
+    import statsmodels.api as sm
+    from scipy import stats
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         first = estimators.dml(cancel_cell, seed=4)
         second = estimators.dml(cancel_cell, seed=4)
-    assert first.extra["scores"].mean() == pytest.approx(first.estimate, abs=1e-9)
+    scores = first.extra["scores"]
+    fit = sm.OLS(scores, np.ones((len(scores), 1))).fit(cov_type="cluster", cov_kwds={"groups": cancel_cell.groups})
+    assert first.se == pytest.approx(float(fit.bse[0]), rel=1e-10)  # intercept-only CR1: G/(G-1) exactly
+    z = stats.norm.ppf(0.975)
+    assert (first.ci_low, first.ci_high) == pytest.approx((first.estimate - z * first.se, first.estimate + z * first.se))
     assert (first.estimate, first.se) == (second.estimate, second.se)
     assert "cluster-robust by customer" in first.interval
 
@@ -114,6 +121,7 @@ def test_trimming_and_balance_after_matching(cancel_cell):
     assert len(trimmed.X) == trimmed.n_units == len(trimmed.groups)
 
 
-def test_seed_for_is_stable():
-    assert estimators.seed_for(1, "psm", "any", 1) == estimators.seed_for(1, "psm", "any", 1)
+def test_seed_for_depends_on_every_label():
     assert estimators.seed_for(1, "psm", "any", 1) != estimators.seed_for(2, "psm", "any", 1)
+    assert estimators.seed_for(1, "psm", "any", 1) != estimators.seed_for(1, "psm", "any", 2)
+    assert estimators.seed_for(1, "psm", "any", 1) != estimators.seed_for(1, "dml", "any", 1)
