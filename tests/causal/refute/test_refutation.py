@@ -76,12 +76,22 @@ def test_unobserved_confounder_sensitivity(cell_and_estimates, method):
     record = estimates[method]
     result = refutation.unobserved_confounder(cell, record, seed=1, learner=record.extra.get("learner"))
     assert result.extra["e_value_point"] >= result.extra["e_value_ci"] >= 1
-    excludes_zero = record.ci_high < 0 or record.ci_low > 0
-    if result.passed:
-        assert excludes_zero and record.ci_high <= result.new_effect < 0  # pulled towards zero, still negative
     if method == "dml":
         low, high = result.extra["sensitivity_interval"]
         assert low <= record.ci_low and high >= record.ci_high  # confounding widens the interval
         assert 0 <= result.extra["robustness_value"] <= 1
+        survives = low > 0 or high < 0
+    else:  # the interval bound nearest zero, as a risk ratio, divided by the E-value bias factor
+        rr = refutation.CONFOUNDER_RR
+        treated_risk = float(cell.y[cell.t == 1].mean())
+        nearest = record.ci_high if record.ci_high < 0 else record.ci_low
+        ratio = treated_risk / (treated_risk - nearest)
+        bias = rr * rr / (2 * rr - 1)
+        survives = (record.ci_high < 0 or record.ci_low > 0) and (ratio * bias < 1 if ratio < 1 else ratio / bias > 1)
+    assert result.passed == survives
+    if survives:
+        assert record.ci_high <= result.new_effect < 0  # pulled towards zero, still negative
+    else:
+        assert result.new_effect == 0.0
     summary = refutation.sensitivity_summary([result])
     assert summary["cells"][0]["text"] and summary["meaning"]

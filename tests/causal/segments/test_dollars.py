@@ -49,10 +49,14 @@ def test_base_and_table_equal_an_independent_count():
 
 
 def test_flagged_cohort_is_not_in_the_base():
+    """A flagged cohort counts as zero customers: the mean over (clean, flagged) is half the clean count."""
     panel, _ = heterogeneous_panel(800, 3)
-    flagged = COHORTS[-1]
-    base = non_adopting_paying_base(panel, [flagged])
-    assert base.empty or base["base_customers_per_month"].iloc[0] == 0
+    clean, flagged = COHORTS[0], COHORTS[-1]
+    assert panel.loc[panel["cohort"] == flagged, "flagged"].all() and len(panel.loc[panel["cohort"] == flagged])
+    one = non_adopting_paying_base(panel, [clean])["base_customers_per_month"].iloc[0]
+    both = non_adopting_paying_base(panel, [clean, flagged])["base_customers_per_month"].iloc[0]
+    assert one > 0
+    assert both == pytest.approx(one / 2)
 
 
 @pytest.mark.slow
