@@ -36,6 +36,8 @@ TRENDS_SUMMARY_JSON = "summary.json"  # inside TRENDS_DIR
 
 # --- estimate and refute stages ----------------------------------------------
 ESTIMATION_CONFIG_JSON = "estimation_config.json"
+NUISANCE_CACHE_DIR = "cache/nuisances"  # cross-fitted nuisances per cell (<treatment>__<outcome>__h<h>.npz)
+ESTIMATOR_AGREEMENT_CSV = "cache/estimator_agreement.csv"  # PSM ATT minus DML ATT per primary cell (refute reads it)
 SKIPPED_CELLS_CSV = "skipped_cells.csv"
 TRIMMING_CSV = "trimming.csv"
 BALANCE_CSV = "balance.csv"

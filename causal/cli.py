@@ -27,6 +27,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from causal.pipeline import run_pipeline
 
+    if getattr(args, "ray", None):
+        from causal.estimate.tasks import use_ray
+
+        use_ray(args.ray)
     run_pipeline(
         data_dir=Path(args.data),
         results_dir=Path(args.results),
@@ -74,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="folder for Parquet model and panel")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    run.add_argument("--ray", default=None, metavar="ADDRESS",
+                     help="run the cell map on a Ray cluster ('auto', 'ray://host:10001', 'local'; needs .[ray])")
     run.add_argument(
         "--stages",
         default="all",

@@ -4,7 +4,8 @@
 ``psm``    DoWhy ``backdoor.propensity_score_matching`` for the ATT (1 nearest
            neighbour on a logistic propensity score, with replacement); interval
            from a bootstrap that resamples customers and re-matches.
-``dml``    EconML ``LinearDRLearner`` through DoWhy for the ATE: the double-ML
+``dml``    EconML ``LinearDRLearner`` through DoWhy for the ATE (and, from the
+           same nuisances, the doubly robust ATT, :func:`dml_att`): the double-ML
            (doubly robust / AIPW) orthogonal score with gradient-boosted nuisance
            models cross-fitted on folds grouped by customer; the standard error
            is cluster-robust by customer, computed from the per-row scores.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,15 +30,20 @@ from sklearn.preprocessing import StandardScaler
 
 from causal.estimate import graph as causal_graph
 from causal.estimate.design import Cell
+from causal.estimate.inference import customer_folds
+from causal.estimate.nuisances import CellNuisances, att_interval
 from causal.estimate.records import EffectRecord
 
 Z95 = float(stats.norm.ppf(0.975))
 N_BOOTSTRAP = 100
+BOOTSTRAP_BLOCK_ROWS = 2_000_000  # rows x draws per block of the PSM bootstrap (about 16 MB per array)
 DML_FOLDS = 2
 MIN_PROPENSITY = 0.01
 INTERVAL_NAIVE = "cluster-robust by customer (normal, 95%)"
 INTERVAL_DML = ("cluster-robust by customer from the doubly robust (AIPW) orthogonal scores "
                 "of cross-fitted DML (normal, 95%)")
+INTERVAL_DML_ATT = ("cluster-robust by customer from the doubly robust ATT orthogonal scores "
+                    "of the same cross-fitted DML nuisances (normal, 95%)")
 
 for _name in ("dowhy", "econml"):
     logging.getLogger(_name).setLevel(logging.ERROR)
@@ -226,8 +233,20 @@ class PropensityUpdater:
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-self.Z @ beta))
 
+    def propensities(self, weights: np.ndarray) -> np.ndarray:
+        """:meth:`propensity` for many draws at once: ``weights`` (n, B) -> scores (n, B).
 
-def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP) -> EffectRecord:
+        Two matrix-matrix products instead of 2B matrix-vector ones.
+        """
+        penalty = np.concatenate([[0.0], self.beta[1:]])
+        score = self.C * self.Z.T @ (weights * (self.t - self.p)[:, None]) - penalty[:, None]
+        beta = self.beta[:, None] + self.hessian_inv @ score
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-self.Z @ beta))
+
+
+def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
+        paired: Callable[[np.ndarray], float] | None = None) -> EffectRecord:
     """ATT by propensity-score matching through DoWhy, interval by customer bootstrap.
 
     Parameters
@@ -239,6 +258,10 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP) -> EffectRecord:
     n_bootstrap : int
         Customer bootstrap draws; 0 skips the interval (se and bounds NaN), as the
         refuters do when they only need the point estimate.
+    paired : callable, optional
+        Another statistic of the row weights (e.g. the DML ATT from fixed
+        nuisances), evaluated on every bootstrap draw (``extra["paired_draws"]``)
+        so that differences with the PSM draws have a joint interval.
 
     Notes
     -----
@@ -266,10 +289,19 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP) -> EffectRecord:
     rng = np.random.default_rng(seed_for(seed, "psm-bootstrap", cell.treatment, cell.outcome, cell.horizon))
     updater = PropensityUpdater(estimate.estimator.propensity_score_model, cell.X.to_numpy(dtype=float), cell.t)
     position = np.unique(cell.groups, return_inverse=True)[1]
-    draws = np.empty(n_bootstrap)
-    for b in range(n_bootstrap):
-        weights = customer_bootstrap_weights(position, rng)
-        draws[b] = Matcher(ps=updater.propensity(weights), t=cell.t, y=cell.y, hint=matcher).att(weights)
+    draws, paired_draws = np.empty(n_bootstrap), np.empty(n_bootstrap)
+    block = max(1, min(n_bootstrap, BOOTSTRAP_BLOCK_ROWS // max(len(cell.y), 1)))
+    for start in range(0, n_bootstrap, block):  # draws in blocks: one propensity update per block
+        weights = np.column_stack([customer_bootstrap_weights(position, rng)
+                                   for _ in range(min(block, n_bootstrap - start))])
+        scores = updater.propensities(weights)
+        for j in range(weights.shape[1]):
+            b = start + j
+            draws[b] = Matcher(ps=scores[:, j], t=cell.t, y=cell.y, hint=matcher).att(weights[:, j])
+            if paired is not None:
+                paired_draws[b] = paired(weights[:, j])
+    if paired is not None:
+        extra["paired_draws"] = paired_draws
     interval = (f"bootstrap over customers ({n_bootstrap} draws; propensity model re-estimated by a one-step "
                 "update and re-matched in each draw); estimate +/- 1.96 bootstrap se")
     extra["bootstrap"] = draws
@@ -285,6 +317,11 @@ def nuisance_models(seed: int) -> tuple[HistGradientBoostingRegressor, HistGradi
             HistGradientBoostingClassifier(random_state=seed_for(seed, "model_t"), **common))
 
 
+def dml_folds(cell: Cell, seed: int, folds: int = DML_FOLDS) -> np.ndarray:
+    """Cross-fitting fold per row: a keyed hash of the customer, the same in every cell of a run."""
+    return customer_folds(cell.rows["customer_id"].to_numpy(), folds, seed)
+
+
 def dml(cell: Cell, seed: int, folds: int = DML_FOLDS) -> EffectRecord:
     """ATE by double machine learning: EconML ``LinearDRLearner`` through DoWhy.
 
@@ -295,8 +332,9 @@ def dml(cell: Cell, seed: int, folds: int = DML_FOLDS) -> EffectRecord:
     seed : int
         Seed of the nuisance models and of the cross-fitting folds.
     folds : int
-        Cross-fitting folds, grouped by customer (econml ``groups``), so no
-        customer is in both the training and the prediction fold.
+        Cross-fitting folds, grouped by customer (:func:`dml_folds`: every
+        customer in the same fold in every cell), so no customer is in both the
+        training and the prediction fold.
 
     Notes
     -----
@@ -304,28 +342,46 @@ def dml(cell: Cell, seed: int, folds: int = DML_FOLDS) -> EffectRecord:
     of the doubly robust scores ``mu1 - mu0 + A (Y - mu1) / e - (1 - A) (Y - mu0) / (1 - e)``
     (propensities clipped to [0.01, 0.99]). EconML's own interval treats rows as
     independent; ``se`` here sums the centred scores within customers instead.
+    ``extra["nuisances"]`` holds the cross-fitted nuisances per row
+    (:class:`causal.estimate.nuisances.CellNuisances`) for the ATT and later stages.
     """
     frame, covariates = dowhy_frame(cell)
     model, estimand = identified_model(frame, covariates)
     model_y, model_t = nuisance_models(seed_for(seed, "dml", cell.treatment, cell.outcome, cell.horizon))
+    fold_of_row = dml_folds(cell, seed, folds)
+    splits = [(np.flatnonzero(fold_of_row != k), np.flatnonzero(fold_of_row == k)) for k in range(folds)]
     fold_seed = seed_for(seed, "dml-folds", cell.treatment, cell.outcome, cell.horizon)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimate = model.estimate_effect(
             estimand, method_name="backdoor.econml.dr.LinearDRLearner", target_units="ate",
             method_params={
-                "init_params": {"model_propensity": model_t, "model_regression": model_y,
-                                "cv": GroupKFold(n_splits=folds, shuffle=True, random_state=fold_seed),
+                "init_params": {"model_propensity": model_t, "model_regression": model_y, "cv": splits,
                                 "min_propensity": MIN_PROPENSITY, "random_state": fold_seed},
                 "fit_params": {"groups": cell.groups, "cache_values": True},
             },
         )
     learner = estimate.estimator.estimator
-    pseudo_outcomes = np.asarray(learner._cached_values.nuisances[0], dtype=float).reshape(len(cell.y), -1)
-    scores = pseudo_outcomes[:, 1] - pseudo_outcomes[:, 0]
+    cached = learner._cached_values.nuisances
+    pseudo_outcomes = np.asarray(cached[0], dtype=float).reshape(len(cell.y), -1)
+    propensities = np.asarray(cached[1], dtype=float).reshape(len(cell.y), -1)
     value = float(estimate.value)
+    nuis = CellNuisances(cell.treatment, cell.outcome, int(cell.horizon), np.asarray(cell.rows.index),
+                         cell.y.astype(float), cell.t.astype(int), np.asarray(cell.groups), fold_of_row,
+                         pseudo_outcomes[:, 0], pseudo_outcomes[:, 1], propensities[:, 1], int(seed))
+    scores = nuis.ate_scores
     if not np.isclose(scores.mean(), value, rtol=1e-6, atol=1e-9):
         raise RuntimeError(f"DML scores average {scores.mean()} but EconML reports {value}")
     se = cluster_se_of_mean(scores, cell.groups)
     return _record(cell, "dml", "ATE", value, se, None, INTERVAL_DML,
-                   {"learner": learner, "scores": scores})
+                   {"learner": learner, "scores": scores, "nuisances": nuis})
+
+
+def dml_att(cell: Cell, nuis: CellNuisances) -> EffectRecord:
+    """ATT by double machine learning from the same cross-fitted nuisances as :func:`dml`.
+
+    The orthogonal ATT score ``[T (Y - mu0) - (1 - T) e / (1 - e) (Y - mu0)] / P(T = 1) - theta T / P(T = 1)``
+    (:func:`causal.estimate.nuisances.att_with_se`), clustered by customer.
+    """
+    theta, se, low, high = att_interval(nuis)
+    return _record(cell, "dml", "ATT", theta, se, (low, high), INTERVAL_DML_ATT)

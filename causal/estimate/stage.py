@@ -2,7 +2,9 @@
 
 Outputs in ``results_dir`` (aggregate only, no customer ids):
 
-``effects.csv``               every treatment x outcome x horizon x {naive, psm, dml} (ESTIMANDS.md columns + interval)
+``effects.csv``               every treatment x outcome x horizon x {naive, psm, dml ATE, dml ATT} (ESTIMANDS.md columns + interval)
+``cache/nuisances/*.npz``     the DML cross-fitted nuisances per cell (reused by segments and refute)
+``cache/estimator_agreement.csv``  PSM ATT minus DML ATT per primary cell (the refute stage reports it)
 ``skipped_cells.csv``         cells (or methods) left out, with counts and the reason
 ``trimming.csv``              the trimming rule and how many rows it removed, per cell
 ``balance.csv``               standardised mean differences before and after matching, per psm cell and covariate
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import results_contract, schema
-from causal.estimate import balance, estimators
+from causal.estimate import agreement, balance, estimators, nuisances
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.graph import draw_causal_graph
 from causal.estimate.records import EffectRecord, effects_frame
@@ -31,6 +33,7 @@ from causal.estimate.tasks import cached_panel, map_cells
 METHODS = ("naive", "psm", "dml")
 PRIMARY_TREATMENT = "any"
 PRIMARY_METHODS = ("psm", "dml")
+PRIMARY_ESTIMANDS = {"naive": "ATE", "psm": "ATT", "dml": "ATE"}  # the estimate of each method the refuters check
 MIN_TREATED = 50
 MIN_CONTROL = 50
 
@@ -91,6 +94,7 @@ class CellResult:
     trimming: list[dict] = field(default_factory=list)
     balance: pd.DataFrame | None = None
     overlap: tuple | None = None
+    agreement: dict | None = None
 
 
 def _skip_row(cell: Cell | None, key: tuple, method: str, reason: str) -> dict:
@@ -100,8 +104,13 @@ def _skip_row(cell: Cell | None, key: tuple, method: str, reason: str) -> dict:
             "n_treated": n_treated, "n_control": n_units - n_treated, "reason": reason}
 
 
-def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int) -> CellResult:
-    """naive, psm and dml for one (treatment, outcome, horizon), with the balance of the matched sample."""
+def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int,
+                  results_dir: str | None = None) -> CellResult:
+    """naive, psm and dml (ATE and ATT) for one (treatment, outcome, horizon), with the balance of the matched sample.
+
+    The DML nuisances are saved in ``results_dir``'s cache (:mod:`causal.estimate.nuisances`)
+    when it is given; primary cells also get the PSM-vs-DML ATT agreement check.
+    """
     treatment, outcome, horizon = key
     result = CellResult()
     prepared = prepare_cell(panel, treatment, outcome, horizon)
@@ -115,15 +124,23 @@ def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_b
     if reason:
         result.skipped = [_skip_row(prepared.trimmed, key, m, "after trimming: " + reason) for m in PRIMARY_METHODS]
         return result
-    psm_record = estimators.psm(prepared.trimmed, seed, n_bootstrap=n_bootstrap)
     dml_record = estimators.dml(prepared.trimmed, seed)
+    nuis = dml_record.extra["nuisances"]
+    att_record = estimators.dml_att(prepared.trimmed, nuis)
+    if results_dir is not None:
+        nuisances.save(nuis, Path(results_dir))
+    # the DML ATT on every PSM bootstrap draw (same customer weights, nuisances held fixed)
+    psm_record = estimators.psm(prepared.trimmed, seed, n_bootstrap=n_bootstrap,
+                                paired=lambda weights: nuisances.att(nuis, weights))
+    if key in {k[:3] for k in primary_keys()} and "paired_draws" in psm_record.extra:
+        result.agreement = agreement.agreement_row(psm_record, att_record)
     smd = balance.standardized_mean_differences(
         prepared.trimmed.X, prepared.trimmed.t, psm_record.extra["matches_treated"], psm_record.extra["matches"])
     result.balance = smd.assign(treatment=treatment, outcome=outcome, horizon=horizon)[
         ["treatment", "outcome", "horizon", "covariate", "smd_before", "smd_after"]]
     if treatment == PRIMARY_TREATMENT and outcome in schema.BINARY_OUTCOMES and horizon == min(schema.HORIZONS):
         result.overlap = (f"{treatment} / {outcome} / h={horizon}", prepared.propensity, prepared.cell.t)
-    result.records += [slim(psm_record), slim(dml_record)]
+    result.records += [slim(psm_record), slim(dml_record), att_record]
     return result
 
 
@@ -133,7 +150,7 @@ def slim(record: EffectRecord) -> EffectRecord:
 
 
 def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int,
-                                 main: dict) -> CellResult:
+                                 main: list[EffectRecord]) -> CellResult:
     """A primary cell re-estimated with the flagged cohorts (methods ``*_with_flagged``).
 
     When no flagged cohort has an observed outcome in this cell the rows are the
@@ -144,16 +161,17 @@ def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int],
     cell = select_cell(panel, treatment, outcome, horizon, include_flagged=True)
     flagged_rows = int(cell.rows[schema.FLAGGED].astype(bool).sum()) if cell.n_units else 0
     if flagged_rows == 0:
-        result.records = [replace(main[(treatment, outcome, horizon, m)], method=f"{m}_with_flagged")
-                          for m in METHODS if (treatment, outcome, horizon, m) in main]
+        result.records = [replace(r, method=f"{r.method}_with_flagged") for r in main
+                          if (r.treatment, r.outcome, r.horizon) == key]
         return result
     prepared = prepare_cell(panel, treatment, outcome, horizon, include_flagged=True)
     if isinstance(prepared, str):
         result.skipped = [_skip_row(cell, key, f"{m}_with_flagged", prepared) for m in METHODS]
         return result
     result.trimming.append(prepared.trim_row)
+    dml_record = estimators.dml(prepared.trimmed, seed)
     records = [estimators.naive(prepared.cell, seed), estimators.psm(prepared.trimmed, seed, n_bootstrap),
-               estimators.dml(prepared.trimmed, seed)]
+               dml_record, estimators.dml_att(prepared.trimmed, dml_record.extra["nuisances"])]
     result.records = [replace(slim(r), method=f"{r.method}_with_flagged") for r in records]
     return result
 
@@ -190,13 +208,15 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     figures.mkdir(parents=True, exist_ok=True)
     draw_causal_graph(figures / "causal_graph.png")
     keys = cell_keys(cached_panel(processed_dir))
-    results = map_cells(processed_dir, estimate_cell, [(key, (seed, n_bootstrap)) for key in keys], jobs,
-                        "estimating cells")
-    main = {(r.treatment, r.outcome, r.horizon, r.method): r for res in results for r in res.records}
+    nuisances.clear_cache(results_dir)
+    results = map_cells(processed_dir, estimate_cell, [(key, (seed, n_bootstrap, str(results_dir))) for key in keys],
+                        jobs, "estimating cells")
+    main = [r for res in results for r in res.records]
     flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
     flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
                         [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
     effects = write_results(results, flagged, results_dir)
+    agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
               "trimming": [balance.TRIM_LOW, balance.TRIM_HIGH], "min_treated": MIN_TREATED,

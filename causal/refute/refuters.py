@@ -8,7 +8,12 @@ propensity column, py-why/dowhy#1728) and runs the same estimator again:
 ``data_subset``            a random 80% of customers; the estimate should move only by sampling noise.
 ``bootstrap``              customers resampled with replacement; the estimate should be stable.
 ``unobserved_confounder``  sensitivity to a confounder that was not measured (EconML's
-                           sensitivity interval and robustness value for dml; E-value bound for psm).
+                           sensitivity interval and robustness value for dml, from the run's
+                           cached nuisances; E-value bound for psm).
+``estimator_agreement``    (method ``psm_vs_dml``) PSM ATT minus DML ATT, interval from the paired
+                           customer bootstrap (:mod:`causal.estimate.agreement`); passes when it covers 0.
+
+The refuters that change the data refit; ``unobserved_confounder`` does not.
 
 The stage that runs them over the primary cells is :mod:`causal.refute.stage`.
 """
@@ -23,7 +28,8 @@ import pandas as pd
 from scipy import stats
 
 from analysis import results_contract, schema
-from causal.estimate import estimators
+from causal.estimate import agreement, estimators
+from causal.estimate.nuisances import CellNuisances, sensitivity
 from causal.estimate.design import Cell, resample_customers, subset_cell, with_covariate, with_treatment
 from causal.estimate.records import EffectRecord, RefutationRecord, refutations_frame
 
@@ -167,7 +173,8 @@ def e_values(cell: Cell, rec: EffectRecord) -> dict:
             "e_value_ci": bound}
 
 
-def unobserved_confounder(cell: Cell, rec: EffectRecord, seed: int, learner=None) -> RefutationRecord:
+def unobserved_confounder(cell: Cell, rec: EffectRecord, seed: int, learner=None,
+                          nuisances: CellNuisances | None = None) -> RefutationRecord:
     """Sensitivity of the interval to a confounder that was not measured.
 
     dml: EconML's ``sensitivity_interval`` (Chernozhukov et al. 2022) for a confounder
@@ -179,11 +186,15 @@ def unobserved_confounder(cell: Cell, rec: EffectRecord, seed: int, learner=None
     """
     extra = e_values(cell, rec) if rec.outcome in schema.BINARY_OUTCOMES else {}
     if rec.method == "dml":
-        if learner is None:
-            learner = estimators.dml(cell, seed).extra["learner"]
-        low, high = learner.sensitivity_interval(T=1, alpha=0.05, c_y=CONFOUNDER_C, c_t=CONFOUNDER_C)
+        if nuisances is None and learner is None:
+            nuisances = estimators.dml(cell, seed).extra["nuisances"]
+        if nuisances is not None:
+            low, high, robustness = sensitivity(nuisances, CONFOUNDER_C, CONFOUNDER_C)
+        else:
+            low, high = learner.sensitivity_interval(T=1, alpha=0.05, c_y=CONFOUNDER_C, c_t=CONFOUNDER_C)
+            robustness = float(learner.robustness_value(T=1, alpha=0.05))
         extra["sensitivity_interval"] = [float(low), float(high)]
-        extra["robustness_value"] = float(learner.robustness_value(T=1, alpha=0.05))
+        extra["robustness_value"] = float(robustness)
         excludes_zero = low > 0 or high < 0
         new_effect = (low if low > 0 else high) if excludes_zero else 0.0
         return _record(rec, "unobserved_confounder", new_effect, None, excludes_zero,
@@ -203,15 +214,35 @@ def unobserved_confounder(cell: Cell, rec: EffectRecord, seed: int, learner=None
 
 
 def refute_estimate(cell: Cell, rec: EffectRecord, seed: int, simulations: int = DEFAULT_SIMULATIONS,
-                    learner=None) -> list[RefutationRecord]:
-    """The full suite for one estimate, in :data:`REFUTERS` order."""
+                    learner=None, nuisances: CellNuisances | None = None) -> list[RefutationRecord]:
+    """The full suite for one estimate, in :data:`REFUTERS` order (``nuisances``: the run's cached fit)."""
     return [
         placebo_treatment(cell, rec, seed, simulations),
         random_common_cause(cell, rec, seed, simulations),
         data_subset(cell, rec, seed, simulations),
         bootstrap(cell, rec, seed, simulations),
-        unobserved_confounder(cell, rec, seed, learner=learner),
+        unobserved_confounder(cell, rec, seed, learner=learner, nuisances=nuisances),
     ]
+
+
+def agreement_records(table: pd.DataFrame | None) -> list[RefutationRecord]:
+    """The PSM-vs-DML ATT agreement rows (``causal.estimate.agreement``) as refutation records.
+
+    ``estimate`` is the PSM ATT, ``new_effect`` the DML ATT; ``extra`` keeps the
+    difference and its interval.
+    """
+    if table is None:
+        return []
+    records = []
+    for row in table.itertuples(index=False):
+        p_value = float(row.p_value) if pd.notna(row.p_value) else None
+        records.append(RefutationRecord(
+            treatment=str(row.treatment), outcome=str(row.outcome), horizon=int(row.horizon),
+            method=agreement.METHOD, refuter=agreement.REFUTER, estimate=float(row.psm_att),
+            new_effect=float(row.dml_att), p_value=p_value, passed=bool(row.passed), rule=agreement.RULE,
+            extra={"difference": float(row.difference), "ci_low": float(row.ci_low),
+                   "ci_high": float(row.ci_high), "se": float(row.se)}))
+    return records
 
 
 def sensitivity_summary(records: list[RefutationRecord]) -> dict:

@@ -5,7 +5,8 @@ Run by ``python -m causal run`` after the estimate stage, and again by
 ``effects.csv`` gives the estimates to check, ``estimation_config.json`` the
 settings, the panel the cells. Outputs in the results folder:
 
-``refutations.csv``    one row per (primary estimate, refuter), with the pass rule
+``refutations.csv``    one row per (primary estimate, refuter), with the pass rule, and the
+                       PSM-vs-DML ATT agreement rows the estimate stage computed
 ``sensitivity.json``   sensitivity to unmeasured confounding, in numbers and words
 """
 from __future__ import annotations
@@ -13,30 +14,40 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import results_contract
 from analysis.errors import InputError
 from causal.estimate.records import EffectRecord, RefutationRecord
-from causal.estimate.stage import prepare_cell, primary_keys
+from causal.estimate import agreement, nuisances
+from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
-from causal.refute.refuters import DEFAULT_SIMULATIONS, refute_estimate, write_refutations
+from causal.refute.refuters import DEFAULT_SIMULATIONS, agreement_records, refute_estimate, write_refutations
 
 
 def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: int,
-                simulations: int) -> list[RefutationRecord]:
-    """The refutation suite of one primary estimate, on its trimmed cell (none when too small)."""
+                simulations: int, results_dir: str | None = None) -> list[RefutationRecord]:
+    """The refutation suite of one primary estimate, on its trimmed cell (none when too small).
+
+    A dml estimate's sensitivity analysis reuses the run's cached nuisances of
+    the cell (``results_dir``) when they were fitted on the same rows and seed.
+    """
     prepared = prepare_cell(panel, *key[:3])
     if isinstance(prepared, str):
         return []
-    return refute_estimate(prepared.trimmed, original, seed, simulations)
+    cached = None
+    if results_dir is not None and original.method == "dml":
+        cached = nuisances.load(Path(results_dir), tuple(key[:3]), seed, np.asarray(prepared.trimmed.rows.index))
+    return refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
-                         jobs: int = 1) -> list[RefutationRecord]:
+                         jobs: int = 1, results_dir: Path | None = None) -> list[RefutationRecord]:
     """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record)."""
     keys = [k for k in primary_keys() if k in originals]
-    tasks = [(key, (originals[key], seed, simulations)) for key in keys]
+    cache = None if results_dir is None else str(results_dir)
+    tasks = [(key, (originals[key], seed, simulations, cache)) for key in keys]
     return [r for records in map_cells(processed_dir, refute_cell, tasks, jobs, "refuting") for r in records]
 
 
@@ -64,10 +75,13 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     """
     processed_dir, results_dir = Path(processed_dir), Path(results_dir)
     effects = {(r.treatment, r.outcome, r.horizon, r.method): r
-               for r in effect_records_from_csv(results_dir / results_contract.EFFECTS_CSV)}
+               for r in effect_records_from_csv(results_dir / results_contract.EFFECTS_CSV)
+               if r.estimand == PRIMARY_ESTIMANDS.get(r.method)}
     cached_panel(processed_dir)  # a missing or malformed panel is a one-line input error here
     originals = {key: effects[key] for key in primary_keys() if key in effects}
-    records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs)
+    records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs,
+                                   results_dir=results_dir)
+    records += agreement_records(agreement.read_agreement(results_dir))
     frame = write_refutations(records, results_dir)
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}

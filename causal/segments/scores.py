@@ -1,5 +1,11 @@
 """Conditional (segment) effects from doubly robust scores, and a stratified check.
 
+The segments stage takes the scores from the DML estimator's cross-fitted
+nuisances of each (trimmed) cell (:func:`scores_from_nuisances`; the run's
+cache, :mod:`causal.estimate.nuisances`), so segment effects, marketplace vs
+custom, targeting and dollars rest on the same fit as the DML ATE.
+:func:`fit_dr_scores` cross-fits its own models (targeting's training-fold scores).
+
 For one estimation cell (treatment, outcome, horizon) the nuisance functions
 -- propensity ``e(x)`` and outcome models ``mu_0(x)``, ``mu_1(x)`` (gradient
 boosting) -- are cross-fitted with folds grouped by customer. Each row gets the
@@ -23,6 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from analysis import schema
 from causal.estimate.design import Cell
 from causal.estimate.inference import cluster_se, clustered_mean, derived_seed, normal_interval
+from causal.estimate.nuisances import CellNuisances
 from causal.estimate.records import EffectRecord
 
 N_FOLDS = 2  # cross-fitting folds (grouped by customer); fold 0 / 1 double as the honest split
@@ -30,7 +37,7 @@ PROPENSITY_CLIP = 0.01  # e(x) clipped to [0.01, 0.99] inside the scores (not a 
 MIN_SEGMENT_UNITS = 200  # segments with fewer eligible customer-months are skipped and listed
 MIN_SEGMENT_ARM = 20  # ... or with fewer treated (or untreated) customer-months
 METHOD = "dr"
-INTERVAL = ("cluster-robust by customer, from doubly robust scores "
+INTERVAL = ("cluster-robust by customer, from doubly robust scores of the DML nuisances "
             f"({N_FOLDS}-fold cross-fitting grouped by customer, gradient boosting)")
 STRATIFIED_METHOD = "stratified_ols"
 STRATIFIED_INTERVAL = "cluster-robust by customer (Lin's interacted OLS within the segment)"
@@ -194,6 +201,22 @@ def fit_dr_scores(
     rows = cell.rows[[c for c in dict.fromkeys(keep) if c in cell.rows.columns]].reset_index(drop=True)
     return DRScores(cell.treatment, cell.outcome, cell.horizon, rows, y, t, cell.groups, folds,
                     e, mu0, mu1, psi)
+
+
+def scores_from_nuisances(cell: Cell, nuisances: CellNuisances) -> DRScores:
+    """Doubly robust scores of a cell from the DML stage's cross-fitted nuisances (no refit).
+
+    ``cell`` must hold the rows the nuisances were fitted on, in the same order
+    (``nuisances.index``); the scores are the DML ATE scores, so their mean is the
+    cell's DML ATE.
+    """
+    if not np.array_equal(np.asarray(cell.rows.index), nuisances.index):
+        raise ValueError("the cell's rows are not the rows the nuisances were fitted on")
+    keep = ["customer_id", "cohort", schema.TREATED, "mrr_bom", "n_int", "tier_rank",
+            *schema.SEGMENT_VARS.values()]
+    rows = cell.rows[[c for c in dict.fromkeys(keep) if c in cell.rows.columns]].reset_index(drop=True)
+    return DRScores(cell.treatment, cell.outcome, cell.horizon, rows, cell.y, cell.t, cell.groups,
+                    nuisances.folds, nuisances.e, nuisances.mu0, nuisances.mu1, nuisances.ate_scores)
 
 
 def overall_effect(scores: DRScores) -> EffectRecord:

@@ -1,7 +1,8 @@
 """The ``segments`` stage: effects by segment, marketplace vs custom, targeting, dollars.
 
-``run_segments_stage`` reads the panel, cross-fits doubly robust scores per
-cell (``causal.segments.scores``), and writes into ``results_dir``:
+``run_segments_stage`` reads the panel, takes the doubly robust scores per
+cell from the DML nuisances the estimate stage cached (``causal.segments.scores``,
+``causal.estimate.nuisances``; fitted here when absent), and writes into ``results_dir``:
 
 - ``effects_by_segment.csv`` (ESTIMANDS.md columns + ``interval``; methods
   ``dr`` and ``stratified_ols``), ``segments_vs_stratified.csv``,
@@ -26,12 +27,13 @@ from joblib import Parallel, delayed
 from analysis import results_contract, schema
 from causal.segments import dollars as dollars_mod
 from causal.segments import targeting
-from causal.estimate.design import select_cell
-from causal.estimate.inference import customer_folds, difference_of_means, normal_interval
+from causal.estimate import estimators, nuisances
+from causal.estimate.design import Cell, select_cell, subset_cell
+from causal.estimate.stage import prepare_cell, skip_reason
+from causal.estimate.inference import difference_of_means, normal_interval
 from causal.estimate.records import EffectRecord, effects_frame
-from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, cross_fitted_propensity,
-                             fit_dr_scores,
-                             forest_figure, overall_effect, segment_effects, stratified_effects)
+from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, forest_figure,
+                                    overall_effect, scores_from_nuisances, segment_effects, stratified_effects)
 
 PRIMARY_TREATMENT = "any"
 PRIMARY_OUTCOMES = ("cancel", "upgrade", "cancel_dollars")  # GATEs for these (treatment any, every h)
@@ -51,12 +53,41 @@ def _cell_skip_reason(cell, folds) -> str | None:
     return None
 
 
-def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1
-                   ) -> tuple[dict, list[dict]]:
+def cell_scores(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, results_dir: Path | None
+                ) -> tuple[DRScores, Cell] | str:
+    """Doubly robust scores of one trimmed cell from the run's cached DML nuisances, or a skip reason.
+
+    Without a usable cache (another seed, other rows, or no estimate stage run)
+    the cell is trimmed and fitted here by the same DML estimator, and cached.
+    """
+    cached = nuisances.load(results_dir, key, seed) if results_dir is not None else None
+    if cached is not None:
+        cell = select_cell(panel, *key)
+        cell = subset_cell(cell, np.isin(np.asarray(cell.rows.index), cached.index))
+        if not np.array_equal(np.asarray(cell.rows.index), cached.index):
+            cached = None
+    if cached is None:
+        prepared = prepare_cell(panel, *key)
+        if isinstance(prepared, str):
+            return prepared
+        cell = prepared.trimmed
+        reason = skip_reason(cell)
+        if reason:
+            return "after trimming: " + reason
+        cached = estimators.dml(cell, seed).extra["nuisances"]
+        if results_dir is not None:
+            nuisances.save(cached, results_dir)
+    reason = _cell_skip_reason(cell, cached.folds)
+    return reason if reason else (scores_from_nuisances(cell, cached), cell)
+
+
+def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1,
+                   results_dir: Path | None = None) -> tuple[dict, list[dict]]:
     """Doubly robust scores for each (treatment, outcome, horizon) with enough rows.
 
-    Cells are fitted ``jobs`` at a time (threads; each model single-threaded,
-    which avoids OpenMP oversubscription on a shared machine). Every cell has
+    The scores come from the DML nuisances the estimate stage cached in
+    ``results_dir`` (:func:`cell_scores`); cells without a cache are fitted
+    ``jobs`` at a time (threads; each model single-threaded). Every cell has
     its own seeds, so the result does not depend on ``jobs``.
 
     Returns
@@ -64,28 +95,16 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
     (dict, list of dict)
         Scores keyed by the cell, and the skipped cells with the reason.
     """
-    scores, skipped, propensities = {}, [], {}
-    for treatment in dict.fromkeys(t for t, _, _ in cells):
-        rows = panel.loc[(panel["treatment"] == treatment) & ~panel[schema.FLAGGED].astype(bool)]
-        if rows[schema.TREATED].nunique() == 2:
-            folds = customer_folds(rows["customer_id"], N_FOLDS, seed)
-            propensities[treatment] = pd.Series(cross_fitted_propensity(rows, folds, seed), index=rows.index)
-    todo = []
-    for treatment, outcome, horizon in cells:
-        cell = select_cell(panel, treatment, outcome, horizon)
-        folds = customer_folds(cell.rows["customer_id"], N_FOLDS, seed)
-        reason = _cell_skip_reason(cell, folds) if treatment in propensities else "no treated or no untreated rows"
-        if reason:
-            skipped.append(dict(treatment=treatment, outcome=outcome, horizon=horizon, segment_var="all",
-                                segment_value="all", n_units=cell.n_units, n_treated=cell.n_treated,
-                                reason=reason))
-            continue
-        todo.append(((treatment, outcome, horizon), cell, folds,
-                     propensities[treatment].loc[cell.rows.index].to_numpy()))
     fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(
-        delayed(fit_dr_scores)(cell, folds, seed, propensity) for _, cell, folds, propensity in todo)
-    for (key, cell, _, _), cell_scores in zip(todo, fitted):
-        scores[key] = (cell_scores, cell)
+        delayed(cell_scores)(panel, key, seed, results_dir) for key in cells)
+    scores, skipped = {}, []
+    for key, found in zip(cells, fitted):
+        if isinstance(found, str):
+            cell = select_cell(panel, *key)
+            skipped.append(dict(treatment=key[0], outcome=key[1], horizon=key[2], segment_var="all",
+                                segment_value="all", n_units=cell.n_units, n_treated=cell.n_treated, reason=found))
+        else:
+            scores[key] = found
     return scores, skipped
 
 
@@ -331,7 +350,7 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     cells = [(PRIMARY_TREATMENT, o, h) for o in PRIMARY_OUTCOMES for h in schema.HORIZONS]
     cells += [(v, o, h) for v in VARIANTS for o in VARIANT_OUTCOMES for h in schema.HORIZONS]
     with threadpool_limits(limits=1):
-        scores, skipped = fit_all_scores(panel, seed, cells, jobs)
+        scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir)
     lap("doubly_robust_scores")
     overall, gates, stratified = {}, [], []
     for key, (cell_scores, cell) in scores.items():
