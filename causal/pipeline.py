@@ -10,7 +10,6 @@ Stages (each a function with explicit inputs, outputs and seed):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import shutil
@@ -43,15 +42,6 @@ class StageReport:
     counts: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     outputs: dict[str, dict] = field(default_factory=dict)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes (read in blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _csv_rows(path: Path) -> int | None:
@@ -88,6 +78,7 @@ def stage_counts(stage: str, results_dir: Path, processed_dir: Path) -> dict[str
 def record_panel_hash(results_dir: Path, processed_dir: Path) -> str:
     """Write the sha256 of ``panel.parquet`` into ``run_info.json`` (``panel_sha256``)."""
     from analysis.panel.stage import PANEL_PARQUET
+    from causal.refute.rerun import file_sha256
 
     digest = file_sha256(processed_dir / PANEL_PARQUET)
     path = results_dir / results_contract.RUN_INFO_JSON
