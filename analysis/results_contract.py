@@ -43,6 +43,8 @@ TRIMMING_CSV = "trimming.csv"
 BALANCE_CSV = "balance.csv"
 SENSITIVITY_FLAGGED_CSV = "sensitivity_flagged.csv"
 SENSITIVITY_JSON = "sensitivity.json"
+REFUTATION_RERUNS_DIR = "refutations"  # python -m causal refute: one rerun-<time>-seed<N>-sims<N>/ folder per re-run
+RERUN_SETTINGS_JSON = "settings.json"  # inside a re-run folder, beside its refutations.csv and sensitivity.json
 
 # --- segments stage ----------------------------------------------------------
 HETEROGENEITY_SUMMARY_JSON = "heterogeneity_summary.json"

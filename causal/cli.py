@@ -1,8 +1,10 @@
 """Command-line interface: ``python -m causal {simulate,run,refute,report}``.
 
 Each subcommand is a thin wrapper over one stage function with explicit
-inputs, outputs and seed. Unusable input ends with one line on stderr and
-exit code 2 (:class:`analysis.errors.InputError`), never a traceback.
+inputs, outputs and seed; what it prints is built by :mod:`causal.console`.
+Unusable input or options end with one line on stderr and exit code 2
+(:class:`analysis.errors.InputError`), never a traceback; ``refute --strict``
+exits 1 when a check fails.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.errors import InputError
+from causal import console
 
+EXIT_CHECK_FAILED = 1
 EXIT_INPUT_ERROR = 2
 
 
@@ -24,29 +28,47 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from causal.estimate.progress import enable_progress
     from causal.pipeline import run_pipeline
 
     if getattr(args, "ray", None):
         from causal.estimate.tasks import use_ray
 
         use_ray(args.ray)
-    run_pipeline(
+    quiet = console.quiet_mode(args.quiet)
+    enable_progress(not quiet)
+    reports = run_pipeline(
         data_dir=Path(args.data),
         results_dir=Path(args.results),
         processed_dir=Path(args.processed),
         seed=args.seed,
         jobs=args.jobs,
         stages=args.stages,
+        on_stage_done=lambda report: _say(console.stage_line(report)),
     )
+    if not quiet:
+        for line in console.run_summary(Path(args.results), reports):
+            _say(line)
     return 0
 
 
 def _cmd_refute(args: argparse.Namespace) -> int:
-    from causal.refute import refute_from_results
+    from causal.refute import rerun
 
-    refute_from_results(results_dir=Path(args.results), simulations=args.simulations, seed=args.seed)
-    return 0
+    only, cell = rerun.parse_only(args.only), rerun.parse_cell(args.cell)
+    result = rerun.rerun_refutations(results_dir=Path(args.results), simulations=args.simulations,
+                                     seed=args.seed, only=only, cell=cell, jobs=args.jobs)
+    for line in console.refute_table(result.frame, result.original, result.same_settings):
+        _say(line)
+    _say(f"re-run folder: {result.folder}")
+    _say(console.refute_closing(result.frame, result.original, result.settings))
+    failed = int((~result.frame["passed"].astype(bool)).sum())
+    return EXIT_CHECK_FAILED if args.strict and failed else 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -85,12 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="comma-separated subset of data,panel,estimate,refute,segments (default all)",
     )
+    run.add_argument("--quiet", action="store_true",
+                     help="print the stage lines only (also when the environment variable CI is true)")
     run.set_defaults(func=_cmd_run)
 
-    ref = sub.add_parser("refute", help="re-run the refutation suite from a results folder")
+    ref = sub.add_parser("refute", help="re-run the refutation suite from a results folder, into "
+                         "RESULTS/refutations/rerun-<time>-seed<N>-sims<N>/ (the run's files stay as they are)")
     ref.add_argument("--results", default=str(paths.RESULTS_DIR), help="results folder written by run")
-    ref.add_argument("--simulations", type=int, default=None, help="simulations per refuter")
+    ref.add_argument("--simulations", type=int, default=None, help="simulations per refuter (default: the run's)")
     ref.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ref.add_argument("--only", default=None, metavar="REFUTER[,REFUTER]",
+                     help="re-run only these refuters (placebo_treatment, random_common_cause, data_subset, "
+                          "bootstrap, unobserved_confounder)")
+    ref.add_argument("--cell", default=None, metavar="TREATMENT:OUTCOME:HORIZON",
+                     help="re-run one primary cell only, e.g. any:cancel:3")
+    ref.add_argument("--jobs", type=int, default=None, help="parallel workers (default: the run's)")
+    ref.add_argument("--strict", action="store_true", help="exit 1 when any check fails (default: exit 0)")
     ref.set_defaults(func=_cmd_refute)
 
     rep = sub.add_parser("report", help="render report.qmd to HTML and PDF from a results folder")

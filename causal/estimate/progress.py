@@ -8,11 +8,17 @@ from typing import TypeVar
 from tqdm.auto import tqdm
 
 T = TypeVar("T")
+_ENABLED = [True]
+
+
+def enable_progress(enabled: bool) -> None:
+    """Allow (default) or silence the progress bars of this process (``--quiet``, CI)."""
+    _ENABLED[0] = bool(enabled)
 
 
 def on_terminal() -> bool:
-    """True when standard error is an interactive terminal."""
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    """True when standard error is an interactive terminal and progress bars are allowed."""
+    return _ENABLED[0] and bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterator[T]:

@@ -1,9 +1,10 @@
 """The ``refute`` stage: the refutation suite of the primary estimates.
 
 Run by ``python -m causal run`` after the estimate stage, and again by
-``python -m causal refute`` (a reviewer's re-run) from what the run saved:
-``effects.csv`` gives the estimates to check, ``estimation_config.json`` the
-settings, the panel the cells. Outputs in the results folder:
+``python -m causal refute`` (a reviewer's re-run, :mod:`causal.refute.rerun`)
+from what the run saved: ``effects.csv`` gives the estimates to check,
+``estimation_config.json`` the settings, the panel the cells. Outputs of the
+run in the results folder (a re-run writes its own copies in its own folder):
 
 ``refutations.csv``    one row per (primary estimate, refuter), with the pass rule, and the
                        PSM-vs-DML ATT agreement rows the estimate stage computed
@@ -23,15 +24,27 @@ from causal.estimate.records import EffectRecord, RefutationRecord
 from causal.estimate import agreement, nuisances
 from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
-from causal.refute.refuters import DEFAULT_SIMULATIONS, agreement_records, refute_estimate, write_refutations
+from causal.refute import refuters
+from causal.refute.refuters import (DEFAULT_SIMULATIONS, REFUTERS, agreement_records, refute_estimate,
+                                    write_refutations)
+
+
+def _run_refuter(name: str, cell, original: EffectRecord, seed: int, simulations: int,
+                 cached=None) -> RefutationRecord:
+    if name == "unobserved_confounder":
+        return refuters.unobserved_confounder(cell, original, seed, nuisances=cached)
+    return getattr(refuters, name)(cell, original, seed, simulations)
 
 
 def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: int,
-                simulations: int, results_dir: str | None = None) -> list[RefutationRecord]:
+                simulations: int, results_dir: str | None = None,
+                only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
     """The refutation suite of one primary estimate, on its trimmed cell (none when too small).
 
     A dml estimate's sensitivity analysis reuses the run's cached nuisances of
     the cell (``results_dir``) when they were fitted on the same rows and seed.
+    ``only`` restricts the suite to some of :data:`REFUTERS` (kept in that order);
+    each refuter draws from its own seed, so a subset gives the numbers of the full suite.
     """
     prepared = prepare_cell(panel, *key[:3])
     if isinstance(prepared, str):
@@ -39,15 +52,19 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
     cached = None
     if results_dir is not None and original.method == "dml":
         cached = nuisances.load(Path(results_dir), tuple(key[:3]), seed, np.asarray(prepared.trimmed.rows.index))
-    return refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
+    if only is None:
+        return refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
+    return [_run_refuter(name, prepared.trimmed, original, seed, simulations, cached)
+            for name in REFUTERS if name in only]
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
-                         jobs: int = 1, results_dir: Path | None = None) -> list[RefutationRecord]:
+                         jobs: int = 1, results_dir: Path | None = None,
+                         only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
     """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record)."""
     keys = [k for k in primary_keys() if k in originals]
     cache = None if results_dir is None else str(results_dir)
-    tasks = [(key, (originals[key], seed, simulations, cache)) for key in keys]
+    tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys]
     return [r for records in map_cells(processed_dir, refute_cell, tasks, jobs, "refuting") for r in records]
 
 
@@ -119,26 +136,3 @@ def effect_records_from_csv(path: Path) -> list[EffectRecord]:
         except (TypeError, ValueError) as error:
             raise InputError(path, int(position) + 2, None, f"expected numbers in an effects row ({error})") from None
     return records
-
-
-def refute_from_results(results_dir: Path, simulations: int | None = None, seed: int = 1) -> pd.DataFrame:
-    """Re-run the refutation suite from what ``python -m causal run`` saved.
-
-    Reads ``run_info.json`` (processed_dir), ``estimation_config.json`` and
-    ``effects.csv`` in ``results_dir``, rebuilds the primary cells from the panel,
-    re-runs every refuter and rewrites ``refutations.csv`` and ``sensitivity.json``.
-    The same seed gives the same numbers (and those of the run, when the run
-    used that seed and number of simulations).
-    """
-    results_dir = Path(results_dir)
-    run_info = read_json(results_dir / results_contract.RUN_INFO_JSON)
-    config = read_json(results_dir / results_contract.ESTIMATION_CONFIG_JSON)
-    if "processed_dir" not in run_info:
-        raise InputError(results_dir / results_contract.RUN_INFO_JSON, None, "processed_dir", "expected the panel folder")
-    simulations = int(simulations if simulations is not None else config.get("simulations", DEFAULT_SIMULATIONS))
-    frame = run_refutation_stage(Path(run_info["processed_dir"]), results_dir, seed=seed,
-                                 jobs=int(config.get("jobs", 1)), simulations=simulations)
-    config = read_json(results_dir / results_contract.ESTIMATION_CONFIG_JSON)
-    config.update({"refute_seed": seed, "refute_simulations": simulations})
-    (results_dir / results_contract.ESTIMATION_CONFIG_JSON).write_text(json.dumps(config, indent=2) + "\n")
-    return frame
