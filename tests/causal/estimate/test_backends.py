@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -50,7 +52,9 @@ def test_two_workers_write_byte_identical_effects_and_nuisances(tmp_path, proces
 @pytest.mark.ray
 def test_ray_backend_writes_byte_identical_effects(tmp_path, processed_dir, serial):
     ray = pytest.importorskip("ray", reason="the Ray extra is not installed (pip install '.[ray]')")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # workers import this checkout's packages: hand them the test process's import path
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}})
     try:
         tasks.use_ray("auto")
         assert _run(processed_dir, tmp_path, 2) == serial[0]
