@@ -52,3 +52,34 @@ def test_default_input_is_raw_only_when_all_three_files_exist(tmp_path):
     assert not paths.has_raw_files(tmp_path)
     (tmp_path / paths.RAW_FILES[2]).write_text("x\n")
     assert paths.has_raw_files(tmp_path)
+
+
+def test_stage_line_says_why_a_stage_is_not_ok():
+    from causal import console
+    from causal.pipeline import StageReport
+
+    report = StageReport(stage="segments", status="degraded", seconds=12.34, counts={"segment_effects": 1200},
+                         reasons=["too few adopters in 3 segments"])
+    assert console.stage_line(report) == ("segments  degraded    12.3 s  segment_effects=1,200"
+                                          "  (too few adopters in 3 segments)")
+
+
+def test_refute_output_compares_with_the_run_only_under_the_same_settings():
+    import pandas as pd
+
+    from causal import console
+
+    keys = {"treatment": "any", "outcome": "cancel", "horizon": 1, "method": "dml"}
+    rerun = pd.DataFrame([{**keys, "refuter": "placebo_treatment", "new_effect": 0.001, "p_value": 0.5, "passed": True},
+                          {**keys, "refuter": "bootstrap", "new_effect": -0.2, "p_value": 0.001, "passed": False}])
+    run = rerun.assign(new_effect=[0.002, -0.1], passed=[True, True])
+    same = console.refute_table(rerun, run, same_settings=True)
+    assert same[0].endswith("the run") and same[2].split()[3:] == ["-0.2000", "p=0.001", "FAIL", "-0.1000",
+                                                                   "p=0.001", "pass"]
+    other = console.refute_table(rerun, run, same_settings=False)
+    assert "the run" not in other[0] and other[2].split()[3:] == ["-0.2000", "p=0.001", "FAIL"]
+    assert console.refute_closing(rerun, run, {"same_settings_as_run": True}) == (
+        "refutations: 1 passed, 1 failed (the run, same settings: 2 passed, 0 failed)")
+    closing = console.refute_closing(rerun, run, {"same_settings_as_run": False,
+                                                   "run_refute_settings": {"seed": 1, "simulations": 1}})
+    assert closing.startswith("refutations: 1 passed, 1 failed (the run, with seed 1 and 1 simulations: 2 passed")

@@ -86,11 +86,15 @@ def test_side_tables_and_figures(two_runs):
     assert "H0" not in text  # no customer ids in the results files
 
 
-def test_refute_command_reproduces_the_run(two_runs):
+def test_refute_command_reproduces_the_run(two_runs, processed_dir):
+    from causal.pipeline import record_panel_hash
+
     results = two_runs[1]
+    record_panel_hash(results, processed_dir)
     before = (results / results_contract.REFUTATIONS_CSV).read_bytes()
     config = json.loads((results / results_contract.ESTIMATION_CONFIG_JSON).read_text())
-    refute_from_results(results, simulations=None, seed=config["seed"])
+    rerun = refute_from_results(results, simulations=None, seed=config["seed"])
+    assert (rerun.folder / results_contract.REFUTATIONS_CSV).read_bytes() == before
     assert (results / results_contract.REFUTATIONS_CSV).read_bytes() == before
 
 
