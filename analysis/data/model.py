@@ -89,7 +89,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, processed_dir: Path) -> dict[
     return counts
 
 
-def _write_duckdb_file(processed_dir: Path) -> Path:
+def write_duckdb_file(processed_dir: Path) -> Path:
     """``model.duckdb`` with one view per model table over its Parquet file (absolute paths)."""
     path = Path(processed_dir) / MODEL_DUCKDB
     for stale in (path, path.with_name(path.name + ".wal")):
@@ -231,7 +231,7 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
         shutil.rmtree(spill, ignore_errors=True)
     write_ledger(entries, results_dir)
     write_data_quality(results_dir, entries, checks, reconciliation, flagged, transitions, months, simulated)
-    _write_duckdb_file(processed_dir)
+    write_duckdb_file(processed_dir)
     lap("write")
     return {
         "tracking_change_months": flagged,
