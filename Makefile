@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 
 RAW := data/raw
 SIMULATED := data/simulated
-PROCESSED := data/processed
 RESULTS := results
+# the Parquet model and panel belong to one run: inside its results folder
+PROCESSED := $(RESULTS)/processed
 REPORTS := reports
 SEED := 1
 CUSTOMERS := 63882
@@ -91,4 +92,4 @@ bench: $(STAMP) ## benchmarks at real and ten-times scale; figures go to docs/be
 	$(PY) -m benchmarks.run
 
 clean: ## remove generated data, results and memos (keeps data/raw and .venv)
-	rm -rf $(SIMULATED) $(PROCESSED) $(RESULTS) $(REPORTS)
+	rm -rf $(SIMULATED) $(PROCESSED) $(RESULTS) $(REPORTS) data/processed

@@ -13,8 +13,10 @@ PROJ_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJ_ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"  # a user's real extracts; never written by the code
 SIMULATED_DIR = DATA_DIR / "simulated"  # the simulator's default data set
-PROCESSED_DIR = DATA_DIR / "processed"  # dimensional model and panel (Parquet)
 RESULTS_DIR = PROJ_ROOT / "results"  # tables, figures, results files the memo reads
+# Dimensional model and panel (Parquet) belong to one run: by default inside its results folder.
+PROCESSED_SUBDIR = "processed"
+PROCESSED_DIR = RESULTS_DIR / PROCESSED_SUBDIR  # the default run's processed folder
 REPORTS_DIR = PROJ_ROOT / "reports"  # rendered memos (HTML, PDF)
 DOCS_DIR = PROJ_ROOT / "docs"
 REPORT_QMD = PROJ_ROOT / "report.qmd"

@@ -25,6 +25,7 @@ REFUTATION_COLUMNS = (
 
 # --- provenance --------------------------------------------------------------
 RUN_INFO_JSON = "run_info.json"
+FAILURE_TRACEBACK_TXT = "failure_traceback.txt"  # full traceback of a stage that failed unexpectedly
 SIMULATION_TRUTH_JSON = "simulation_truth.json"  # copy of the simulator's truth.json, simulated runs only
 FIGURES_DIR = "figures"
 

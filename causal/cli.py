@@ -28,6 +28,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_STAGE_FAILED = 1
+
+
 def _say(line: str) -> None:
     print(line, flush=True)
 
@@ -45,12 +48,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     reports = run_pipeline(
         data_dir=Path(args.data),
         results_dir=Path(args.results),
-        processed_dir=Path(args.processed),
+        processed_dir=Path(args.processed) if args.processed else None,
         seed=args.seed,
         jobs=args.jobs,
         stages=args.stages,
         on_stage_done=lambda report: _say(console.stage_line(report)),
     )
+    failed = next((r for r in reports if r.status == "failed"), None)
+    if failed is not None:
+        print(f"error: stage {failed.stage} failed: {failed.reasons[0] if failed.reasons else 'no reason given'}",
+              file=sys.stderr)
+        return EXIT_STAGE_FAILED
+    for report in reports:
+        for name, output in report.outputs.items():
+            if output.get("status") != "ok":
+                print(f"{output['status']}: {report.stage}/{name}: {output.get('reason', '')}", file=sys.stderr)
+        if report.status == "degraded" and not any(o.get("status") != "ok" for o in report.outputs.values()):
+            for reason in report.reasons:
+                print(f"degraded: {report.stage}: {reason}", file=sys.stderr)
     if not quiet:
         for line in console.run_summary(Path(args.results), reports):
             _say(line)
@@ -97,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load, validate, model, build the panel, estimate, refute")
     run.add_argument("--data", default=str(paths.default_input_dir()), help="folder with the three raw CSVs")
     run.add_argument("--results", default=str(paths.RESULTS_DIR), help="folder for results files")
-    run.add_argument("--processed", default=str(paths.PROCESSED_DIR), help="folder for Parquet model and panel")
+    run.add_argument("--processed", default=None,
+                     help="folder for Parquet model and panel (default: <results>/processed)")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
     run.add_argument("--ray", default=None, metavar="ADDRESS",

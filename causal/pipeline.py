@@ -11,94 +11,21 @@ Stages (each a function with explicit inputs, outputs and seed):
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
+from typing import Callable
 
 from analysis import paths, results_contract
+from analysis.errors import InputError
+from causal.refute.rerun import file_sha256
 
 STAGES = ("data", "panel", "estimate", "refute", "segments")
 _PACKAGES = ("dowhy", "econml", "pandas", "numpy", "scikit-learn", "statsmodels", "duckdb")
-
-
-@dataclass
-class StageReport:
-    """What one stage did: its status, how long it took and what it wrote, in counts.
-
-    ``status`` is ``"ok"``, ``"degraded"``, ``"failed"`` or ``"skipped"``;
-    ``reasons`` says why when it is not ``"ok"``; ``counts`` are aggregate
-    numbers only (rows of the files the stage wrote), never customer data.
-    """
-
-    stage: str
-    status: str
-    seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    outputs: dict[str, dict] = field(default_factory=dict)
-
-
-def _csv_rows(path: Path) -> int | None:
-    return int(len(pd.read_csv(path))) if path.is_file() else None
-
-
-def stage_counts(stage: str, results_dir: Path, processed_dir: Path) -> dict[str, int]:
-    """Counts of what ``stage`` wrote, read back from its files (missing files are left out)."""
-    rc = results_contract
-    counts: dict[str, int | None] = {}
-    if stage == "data":
-        counts["ledger_entries"] = _csv_rows(results_dir / rc.LEDGER_CSV)
-    elif stage == "panel":
-        from analysis.panel.stage import PANEL_PARQUET
-
-        panel = processed_dir / PANEL_PARQUET
-        if panel.is_file():
-            customers = pd.read_parquet(panel, columns=["customer_id"])["customer_id"]
-            counts["panel_rows"], counts["customers"] = int(len(customers)), int(customers.nunique())
-    elif stage == "estimate":
-        counts["effects"] = _csv_rows(results_dir / rc.EFFECTS_CSV)
-        counts["skipped"] = _csv_rows(results_dir / rc.SKIPPED_CELLS_CSV)
-    elif stage == "refute":
-        path = results_dir / rc.REFUTATIONS_CSV
-        if path.is_file():
-            frame = pd.read_csv(path)
-            counts["checks"], counts["passed"] = int(len(frame)), int(frame["passed"].astype(bool).sum())
-    elif stage == "segments":
-        counts["segment_effects"] = _csv_rows(results_dir / rc.EFFECTS_BY_SEGMENT_CSV)
-        counts["targeting_rows"] = _csv_rows(results_dir / rc.TARGETING_CSV)
-    return {k: v for k, v in counts.items() if v is not None}
-
-
-def record_panel_hash(results_dir: Path, processed_dir: Path) -> str:
-    """Write the sha256 of ``panel.parquet`` into ``run_info.json`` (``panel_sha256``)."""
-    from analysis.panel.stage import PANEL_PARQUET
-    from causal.refute.rerun import file_sha256
-
-    digest = file_sha256(processed_dir / PANEL_PARQUET)
-    path = results_dir / results_contract.RUN_INFO_JSON
-    info = json.loads(path.read_text()) if path.is_file() else {}
-    info["panel_sha256"] = digest
-    path.write_text(json.dumps(info, indent=2) + "\n")
-    return digest
-
-
-def _record_stages(results_dir: Path, reports: list[StageReport]) -> None:
-    path = results_dir / results_contract.RUN_INFO_JSON
-    if not path.is_file():
-        return
-    info = json.loads(path.read_text())
-    stages = info.get("stages", {})
-    for report in reports:
-        stages[report.stage] = {"status": report.status, "seconds": round(report.seconds, 3),
-                                "counts": report.counts, "reasons": report.reasons}
-    info["stages"] = stages
-    path.write_text(json.dumps(info, indent=2) + "\n")
 
 
 def parse_stages(stages: str) -> list[str]:
@@ -108,7 +35,8 @@ def parse_stages(stages: str) -> list[str]:
     wanted = [s.strip() for s in stages.split(",") if s.strip()]
     unknown = sorted(set(wanted) - set(STAGES))
     if unknown:
-        raise SystemExit(f"error: unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+        raise InputError("--stages", None, None,
+                         f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     return [s for s in STAGES if s in wanted]
 
 
@@ -142,41 +70,227 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _run_stage(stage: str, data_dir: Path, results_dir: Path, processed_dir: Path, seed: int, jobs: int) -> None:
-    if stage == "data":
-        from analysis.data import build_model
 
-        write_run_info(data_dir, results_dir, processed_dir, seed, jobs)
-        build_model(data_dir=data_dir, processed_dir=processed_dir, results_dir=results_dir)
-    elif stage == "panel":
-        from analysis.panel import build_panel_stage
 
-        build_panel_stage(processed_dir=processed_dir, results_dir=results_dir)
-        record_panel_hash(results_dir, processed_dir)
-    elif stage == "estimate":
-        from causal.estimate import run_estimation_stage
+STATUSES = ("ok", "degraded", "failed", "skipped")
+LOCK_FILE = ".causal-run.lock"
+_STAGING_PREFIX = ".staging-"
 
-        run_estimation_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)
-    elif stage == "refute":
-        from causal.refute import run_refutation_stage
 
-        run_refutation_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)
-    elif stage == "segments":
-        from causal.segments import run_segments_stage
+@dataclass
+class StageReport:
+    """What one stage did: its status, time, counts of what it made, and why any output is missing.
 
-        run_segments_stage(processed_dir=processed_dir, results_dir=results_dir, seed=seed, jobs=jobs)
+    ``counts`` holds aggregates only (never row-level data); ``outputs`` maps an output name
+    to ``{"status": ..., "reason": ...}``.
+    """
+
+    stage: str  # "data" | "panel" | "estimate" | "refute" | "segments"
+    status: str  # "ok" | "degraded" | "failed" | "skipped"
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    outputs: dict[str, dict] = field(default_factory=dict)
+
+
+class RunLocked(InputError):
+    """Another ``causal run`` holds the lock on a results or processed folder."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lock(folder: Path) -> Path:
+    """Create ``folder/.causal-run.lock`` (holding this process id) or refuse when a live run holds it.
+
+    A lock left by a process that no longer exists is taken over.
+
+    Raises
+    ------
+    RunLocked
+        When another live process holds the lock.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_FILE
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            text = lock.read_text().strip() if lock.is_file() else ""
+            holder = int(text) if text.isdigit() else None
+            if holder is not None and holder != os.getpid() and _pid_alive(holder):
+                raise RunLocked(str(folder), None, None,
+                                f"another `causal run` (process {holder}) is using this folder; wait for it to "
+                                f"finish or choose another --results folder") from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(handle, "w") as out:
+            out.write(f"{os.getpid()}\n")
+        return lock
+    raise RunLocked(str(folder), None, None, "could not create the run lock file")
+
+
+def release_lock(lock: Path) -> None:
+    """Remove a lock created by :func:`acquire_lock` in this process."""
+    if lock.is_file() and lock.read_text().strip() == str(os.getpid()):
+        lock.unlink()
+
+
+def record_panel_hash(results_dir: Path, processed_dir: Path) -> str:
+    """Write the sha256 of ``panel.parquet`` into ``run_info.json`` (``panel_sha256``)."""
+    from analysis.panel.stage import PANEL_PARQUET
+
+    digest = file_sha256(Path(processed_dir) / PANEL_PARQUET)
+    path = Path(results_dir) / results_contract.RUN_INFO_JSON
+    info = json.loads(path.read_text()) if path.is_file() else {}
+    info["panel_sha256"] = digest
+    _write_json_atomic(path, info)
+    return digest
+
+
+def _staging_dir(folder: Path, stage: str, copy_files: bool) -> Path:
+    """A fresh ``folder/.staging-<stage>``, seeded with copies of ``folder``'s top-level files when asked."""
+    staging = folder / f"{_STAGING_PREFIX}{stage}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    if copy_files:
+        for path in folder.iterdir():
+            if path.is_file() and path.name not in (LOCK_FILE, results_contract.RUN_INFO_JSON):
+                shutil.copy2(path, staging / path.name)
+    return staging
+
+
+def _commit_staging(staging: Path, folder: Path) -> None:
+    """Move every file of ``staging`` to the same place under ``folder``, then remove ``staging``."""
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        target = folder / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _status(outputs: dict[str, dict], reasons: list[str]) -> str:
+    states = {o["status"] for o in outputs.values()}
+    if outputs and states == {"failed"}:
+        return "failed"
+    return "degraded" if (states - {"ok"}) or reasons else "ok"
+
+
+def _stage_data(data_dir: Path, results: Path, processed: Path) -> tuple[dict, list, dict]:
+    from analysis.data import build_model
+
+    summary = build_model(data_dir=data_dir, processed_dir=processed, results_dir=results)
+    counts = {f"rows_{table}": int(n) for table, n in summary["rows"].items()}
+    counts["rows_quarantined"] = int(sum(e["quarantined"] for e in summary["ledger"].values()))
+    reasons = [f"{file}: extra column(s) ignored: {', '.join(columns)}"
+               for file, columns in summary.get("ignored_columns", {}).items() if columns]
+    return counts, [], {"notes": reasons}
+
+
+def _stage_panel(results: Path, processed: Path) -> tuple[dict, list, dict]:
+    import pandas as pd
+
+    from analysis.panel import build_panel_stage
+
+    path = build_panel_stage(processed_dir=processed, results_dir=results)
+    panel = pd.read_parquet(path, columns=["customer_id"])
+    counts = {"panel_rows": int(len(panel)), "customers": int(panel["customer_id"].nunique())}
+    reasons = [] if len(panel) else ["the panel has no eligible customer-month"]
+    return counts, reasons, {}
+
+
+def _stage_estimate(results: Path, processed: Path, seed: int, jobs: int) -> tuple[dict, list, dict]:
+    import pandas as pd
+
+    from causal.estimate import run_estimation_stage
+    from causal.estimate.stage import primary_keys
+
+    effects = run_estimation_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs)
+    skipped = pd.read_csv(results / results_contract.SKIPPED_CELLS_CSV)
+    counts = {"effects": int(len(effects)), "skipped_cells": int(len(skipped))}
+    found = {tuple(k) for k in effects[["treatment", "outcome", "horizon", "method"]].itertuples(index=False)}
+    missing = [k for k in primary_keys() if tuple(k) not in found]
+    outputs = {"primary_effects": {"status": "ok", "reason": ""}}
+    if len(effects) == 0:
+        outputs["primary_effects"] = {"status": "failed", "reason": "no cell could be estimated: "
+                                      + _top_reasons(skipped)}
+    elif missing:
+        outputs["primary_effects"] = {"status": "degraded", "reason": f"{len(missing)} of {len(primary_keys())} "
+                                      "primary estimates not estimable: " + _top_reasons(skipped)}
+    reasons = [f"{len(skipped)} cell(s) skipped: {_top_reasons(skipped)}"] if len(skipped) else []
+    return counts, reasons, outputs
+
+
+def _top_reasons(skipped) -> str:
+    if skipped is None or not len(skipped):
+        return "no skipped cell recorded"
+    counts = skipped["reason"].astype(str).value_counts()
+    return "; ".join(f"{reason} ({n})" for reason, n in counts.head(3).items())
+
+
+def _stage_refute(results: Path, processed: Path, seed: int, jobs: int) -> tuple[dict, list, dict]:
+    from causal.refute import run_refutation_stage
+
+    frame = run_refutation_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs)
+    counts = {"refutations": int(len(frame))}
+    reasons = [] if len(frame) else ["no primary estimate to refute"]
+    return counts, reasons, {}
+
+
+def _stage_segments(results: Path, processed: Path, seed: int, jobs: int) -> tuple[dict, list, dict]:
+    from causal.segments import run_segments_stage
+
+    by_segment = run_segments_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs)
+    summary = json.loads((results / results_contract.HETEROGENEITY_SUMMARY_JSON).read_text())
+    outputs = summary.get("outputs", {})
+    counts = {"segment_effects": int(len(by_segment))}
+    counts.update({k: int(v) for k, v in summary.get("counts", {}).items()})
+    return counts, [], outputs
+
+
+def _read_run_info(results_dir: Path) -> dict:
+    path = results_dir / results_contract.RUN_INFO_JSON
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError:
+        return {}
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def run_pipeline(
     data_dir: Path,
     results_dir: Path,
-    processed_dir: Path,
+    processed_dir: Path | None = None,
     seed: int = 1,
     jobs: int = 1,
     stages: str = "all",
     on_stage_done: Callable[[StageReport], None] | None = None,
 ) -> list[StageReport]:
-    """Run the chosen stages on the raw extracts in ``data_dir``.
+    """Run the chosen stages on the raw extracts in ``data_dir``; one :class:`StageReport` per stage.
+
+    Each stage writes into a staging folder inside the results (and processed) folder; its
+    files are moved into place only when it completes, so a stage leaves all its files or
+    none. ``run_info.json`` gets ``stages`` (each report without its name) after every stage
+    and ``panel_sha256``. A lock file refuses a second concurrent run on the same folders.
+    A stage that raises is recorded as ``failed`` and the later stages as ``skipped``;
+    an :class:`~analysis.errors.InputError` is re-raised after the record is written.
 
     Parameters
     ----------
@@ -184,31 +298,110 @@ def run_pipeline(
         Folder with the three raw CSVs (and ``truth.json`` when simulated).
     results_dir : Path
         Folder for the results files, tables and figures the memo reads.
-    processed_dir : Path
-        Folder for the Parquet model and panel.
+    processed_dir : Path or None
+        Folder for the Parquet model and panel; default ``<results_dir>/processed``.
     seed : int
         Seed for every random step; the same seed gives the same numbers.
     jobs : int
         Parallel workers for the estimators.
     stages : str
         ``"all"`` or a comma-separated subset of :data:`STAGES`.
-    on_stage_done : callable, optional
-        Called with each stage's :class:`StageReport` as soon as the stage ends.
+    on_stage_done : callable or None
+        Called with each report as soon as its stage ends.
 
     Returns
     -------
     list of StageReport
-        One per stage run, in order (also recorded under ``stages`` in ``run_info.json``).
     """
-    data_dir, results_dir, processed_dir = Path(data_dir), Path(results_dir), Path(processed_dir)
-    reports = []
-    for stage in parse_stages(stages):
+    data_dir, results_dir = Path(data_dir), Path(results_dir)
+    processed_dir = Path(processed_dir) if processed_dir is not None else results_dir / paths.PROCESSED_SUBDIR
+    chosen = parse_stages(stages)
+    locks = [acquire_lock(results_dir)]
+    try:
+        if processed_dir.resolve() != results_dir.resolve() and not processed_dir.resolve().is_relative_to(
+                results_dir.resolve()):
+            locks.append(acquire_lock(processed_dir))
+        processed_dir.mkdir(parents=True, exist_ok=True)
+        return _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done)
+    finally:
+        for lock in reversed(locks):
+            release_lock(lock)
+
+
+def _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done) -> list[StageReport]:
+    if "data" in chosen:
+        info = write_run_info(data_dir, results_dir, processed_dir, seed, jobs)
+    else:
+        info = _read_run_info(results_dir)
+        info.update(seed=seed, jobs=jobs, processed_dir=str(processed_dir.resolve()))
+    info.setdefault("stages", {})
+    reports: list[StageReport] = []
+    failed: str | None = None
+    pending_error: InputError | None = None
+    for stage in chosen:
         started = time.perf_counter()
-        _run_stage(stage, data_dir, results_dir, processed_dir, seed, jobs)
-        report = StageReport(stage=stage, status="ok", seconds=time.perf_counter() - started,
-                             counts=stage_counts(stage, results_dir, processed_dir))
+        if failed is not None:
+            report = StageReport(stage, "skipped", 0.0, reasons=[f"stage {failed} failed"])
+        else:
+            report = _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started)
+            if report.status == "failed":
+                failed = stage
+                pending_error = getattr(report, "_input_error", None)
         reports.append(report)
-        _record_stages(results_dir, [report])
+        info["stages"][stage] = {k: v for k, v in asdict(report).items() if k != "stage"}
+        panel = processed_dir / "panel.parquet"
+        info["panel_sha256"] = file_sha256(panel) if panel.is_file() else None
+        _write_json_atomic(results_dir / results_contract.RUN_INFO_JSON, info)
         if on_stage_done is not None:
             on_stage_done(report)
+    if pending_error is not None:
+        raise pending_error
     return reports
+
+
+_RUNNERS = {
+    "data": lambda d, r, p, seed, jobs: _stage_data(d, r, p),
+    "panel": lambda d, r, p, seed, jobs: _stage_panel(r, p),
+    "estimate": lambda d, r, p, seed, jobs: _stage_estimate(r, p, seed, jobs),
+    "refute": lambda d, r, p, seed, jobs: _stage_refute(r, p, seed, jobs),
+    "segments": lambda d, r, p, seed, jobs: _stage_segments(r, p, seed, jobs),
+}
+_WRITES_PROCESSED = {"data": False, "panel": True}  # stage -> seed its processed staging with copies
+
+
+def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started) -> StageReport:
+    """Run one stage in staging folders; move its files into place only when it completes."""
+    staged_results = _staging_dir(results_dir, stage, copy_files=True)
+    staged_processed = (_staging_dir(processed_dir, stage, copy_files=_WRITES_PROCESSED[stage])
+                        if stage in _WRITES_PROCESSED else processed_dir)
+    try:
+        counts, reasons, outputs = _RUNNERS[stage](data_dir, staged_results, staged_processed, seed, jobs)
+    except Exception as error:  # the stage boundary: record why it failed, keep its half-written files out
+        shutil.rmtree(staged_results, ignore_errors=True)
+        if staged_processed != processed_dir:
+            shutil.rmtree(staged_processed, ignore_errors=True)
+        report = StageReport(stage, "failed", round(time.perf_counter() - started, 2),
+                             reasons=[str(error) if isinstance(error, InputError) else _first_line(error)])
+        if isinstance(error, InputError):
+            report._input_error = error  # re-raised by the caller after run_info.json is written
+        else:
+            _write_traceback(results_dir, stage, error)
+        return report
+    notes = outputs.pop("notes", []) if isinstance(outputs.get("notes"), list) else []
+    if staged_processed != processed_dir:
+        _commit_staging(staged_processed, processed_dir)
+    _commit_staging(staged_results, results_dir)
+    if stage == "data":
+        from analysis.data.model import write_duckdb_file
+
+        write_duckdb_file(processed_dir)  # its views name the Parquet files by absolute path
+    status = _status(outputs, reasons)
+    return StageReport(stage, status, round(time.perf_counter() - started, 2), counts, reasons + notes, outputs)
+
+
+def _write_traceback(results_dir: Path, stage: str, error: BaseException) -> None:
+    """Keep the full traceback of an unexpected failure in a file for the developer (never on the terminal)."""
+    import traceback
+
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    (results_dir / results_contract.FAILURE_TRACEBACK_TXT).write_text(f"stage {stage}\n{text}")

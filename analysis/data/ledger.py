@@ -26,6 +26,7 @@ class LedgerEntry:
     rows_kept: int
     rows_quarantined: int
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)  # extra header columns, not read
 
     @property
     def balanced(self) -> bool:
@@ -34,10 +35,12 @@ class LedgerEntry:
                 and sum(self.quarantined_by_reason.values()) == self.rows_quarantined)
 
 
-def ledger_entry(file: str, rows_read: int, rows_kept: int, quarantined_by_reason: dict[str, int]) -> LedgerEntry:
+def ledger_entry(file: str, rows_read: int, rows_kept: int, quarantined_by_reason: dict[str, int],
+                 ignored_columns: list[str] | None = None) -> LedgerEntry:
     """Build one entry; reasons sorted by name, zero counts left out."""
     reasons = {reason: int(n) for reason, n in sorted(quarantined_by_reason.items()) if n}
-    return LedgerEntry(file, int(rows_read), int(rows_kept), sum(reasons.values()), reasons)
+    return LedgerEntry(file, int(rows_read), int(rows_kept), sum(reasons.values()), reasons,
+                       list(ignored_columns or []))
 
 
 def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
@@ -45,11 +48,13 @@ def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
     rows = []
     for entry in entries:
         rows.append({"file": entry.file, "rows_read": entry.rows_read, "rows_kept": entry.rows_kept,
-                     "rows_quarantined": entry.rows_quarantined, "reason": "", "rows": entry.rows_quarantined})
+                     "rows_quarantined": entry.rows_quarantined, "reason": "", "rows": entry.rows_quarantined,
+                     "ignored_columns": ";".join(entry.ignored_columns)})
         for reason, n in entry.quarantined_by_reason.items():
             rows.append({"file": entry.file, "rows_read": None, "rows_kept": None, "rows_quarantined": None,
-                         "reason": reason, "rows": n})
-    frame = pd.DataFrame(rows, columns=["file", "rows_read", "rows_kept", "rows_quarantined", "reason", "rows"])
+                         "reason": reason, "rows": n, "ignored_columns": ""})
+    frame = pd.DataFrame(rows, columns=["file", "rows_read", "rows_kept", "rows_quarantined", "reason", "rows",
+                                        "ignored_columns"])
     for column in ("rows_read", "rows_kept", "rows_quarantined", "rows"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -63,6 +68,9 @@ def ledger_markdown(entries: list[LedgerEntry]) -> str:
         reasons = "; ".join(f"{reason.replace('_', ' ')}: {n:,}" for reason, n in entry.quarantined_by_reason.items())
         lines.append(f"| {entry.file} | {entry.rows_read:,} | {entry.rows_kept:,} | {entry.rows_quarantined:,} | "
                      f"{reasons or 'none'} |")
+    ignored = [f"{e.file}: {', '.join(e.ignored_columns)}" for e in entries if e.ignored_columns]
+    if ignored:
+        lines += ["", "Extra columns ignored (not read): " + "; ".join(ignored) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,9 @@ Two passes per file:
 
 Decisions: a UTF-8 byte-order mark is accepted and noted in the checks; any other
 encoding (e.g. Latin-1) is an :class:`~analysis.errors.InputError`; columns may come in
-any order but must be exactly the expected names.
+any order; names are matched after trimming whitespace, quotes and a byte-order mark; a missing
+required column is an error naming it; an extra column is ignored (read as ``_ignored_<position>``,
+never used) and listed in :attr:`RawScan.ignored_columns` for the ledger.
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ class RawScan:
     has_bom: bool
     total_lines: int  # physical lines, header included
     blank_lines: list[int] = field(default_factory=list)  # 1-based line numbers of empty lines
+    ignored_columns: list[str] = field(default_factory=list)  # extra columns, as named in the header
 
     @property
     def data_lines(self) -> int:
@@ -96,7 +99,14 @@ def _header_error(name: str, expected: tuple[str, ...], found: str) -> InputErro
     return InputError(name, 1, None, f"expected the header '{','.join(expected)}'; found {what}")
 
 
-def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tuple[str, ...], bool]:
+IGNORED_PREFIX = "_ignored_"
+
+
+def _clean_name(column: str) -> str:
+    return column.strip().strip('"').strip().lstrip("\ufeff").strip()
+
+
+def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tuple[str, ...], bool, list[str]]:
     has_bom = first_line.startswith(_BOM)
     raw = first_line[len(_BOM):] if has_bom else first_line
     try:
@@ -110,23 +120,24 @@ def _check_header(name: str, spec: RawFileSpec, first_line: bytes) -> tuple[tupl
             if separator in text:
                 raise InputError(name, 1, None, f"expected comma-separated columns; found {label} as the separator")
         raise _header_error(name, spec.columns, text)
-    found = tuple(c.strip().strip('"').strip() for c in next(csv.reader([text])))
+    found = tuple(_clean_name(c) for c in next(csv.reader([text])))
     if any(re.fullmatch(r"[Hh]\d{1,8}", column) for column in found):
         raise InputError(name, 1, None, f"expected the header '{','.join(spec.columns)}'; "
                                         "found a data row (the header line is missing)")
-    for position, column in enumerate(found, start=1):
-        if column not in spec.columns:
-            raise InputError(
-                name, 1, column or f"#{position}",
-                f"expected a column named one of {', '.join(spec.columns)}; found '{column}' at position {position}",
-            )
-    if len(set(found)) != len(found):
-        duplicated = sorted({c for c in found if found.count(c) > 1})[0]
+    known = [c for c in found if c in spec.columns]
+    if len(set(known)) != len(known):
+        duplicated = sorted({c for c in known if known.count(c) > 1})[0]
         raise InputError(name, 1, duplicated, "expected each column once; found it twice")
     for column in spec.columns:
         if column not in found:
-            raise InputError(name, 1, column, f"expected column {column} in the header; it is missing")
-    return found, has_bom
+            unknown = [c for c in found if c not in spec.columns]
+            hint = f" (found an unexpected column '{unknown[0]}': renamed?)" if unknown else ""
+            raise InputError(name, 1, column, f"expected column {column} in the header; it is missing{hint}")
+    ignored = [column or f"#{position}" for position, column in enumerate(found, start=1)
+               if column not in spec.columns]
+    header = tuple(c if c in spec.columns else f"{IGNORED_PREFIX}{position}"
+                   for position, c in enumerate(found, start=1))
+    return header, has_bom, ignored
 
 
 def _encoding_error(name: str, header: tuple[str, ...], line_no: int, line: bytes, bad: int) -> InputError:
@@ -183,6 +194,7 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
         raise InputError(name, 1, None, f"expected a header line '{','.join(spec.columns)}'; found an empty file (0 bytes)")
     header: tuple[str, ...] = ()
     has_bom = False
+    ignored: list[str] = []
     lines_done = 0  # complete lines processed so far
     blanks: list[int] = []
     carry = b""
@@ -203,7 +215,7 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
             if lines_done == 0:
                 end = complete.find(b"\n")
                 first = complete if end == -1 else complete[: end + 1]
-                header, has_bom = _check_header(name, spec, first)
+                header, has_bom, ignored = _check_header(name, spec, first)
             try:
                 complete.decode("utf-8")
             except UnicodeDecodeError as error:
@@ -216,7 +228,7 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
             lines_done += complete.count(b"\n") + (0 if complete.endswith(b"\n") else 1)
             if not data:
                 break
-    scan = RawScan(name, header, has_bom, lines_done, blanks)
+    scan = RawScan(name, header, has_bom, lines_done, blanks, ignored)
     if scan.data_lines <= 0:
         raise InputError(name, 2, None, "expected at least one data row after the header; found none")
     return scan

@@ -89,7 +89,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, processed_dir: Path) -> dict[
     return counts
 
 
-def _write_duckdb_file(processed_dir: Path) -> Path:
+def write_duckdb_file(processed_dir: Path) -> Path:
     """``model.duckdb`` with one view per model table over its Parquet file (absolute paths)."""
     path = Path(processed_dir) / MODEL_DUCKDB
     for stale in (path, path.with_name(path.name + ".wal")):
@@ -109,7 +109,7 @@ def _ledger(con: duckdb.DuckDBPyConnection, reads: dict[str, RawRead], parsed: d
             f"SELECT reason, count(*) FROM {QUARANTINE_TABLE} WHERE file = ? GROUP BY reason", [spec.file_name]
         ).fetchall())
         kept = con.execute(f"SELECT count(*) FROM {parsed[spec.role]} WHERE reason IS NULL").fetchone()[0]
-        entries.append(ledger_entry(spec.file_name, read.rows_read, kept, by_reason))
+        entries.append(ledger_entry(spec.file_name, read.rows_read, kept, by_reason, read.scan.ignored_columns))
     return entries
 
 
@@ -118,8 +118,12 @@ def _checks(con: duckdb.DuckDBPyConnection, reads: dict[str, RawRead], entries: 
     checks = []
     for spec in RAW_SPECS:
         scan = reads[spec.role].scan
+        used = [c for c in scan.header if c in spec.columns]
         checks.append({"name": f"header:{spec.file_name}", "passed": True,
-                       "detail": f"columns {', '.join(scan.header)}"})
+                       "detail": f"columns {', '.join(used)}"})
+        checks.append({"name": f"extra_columns:{spec.file_name}", "passed": not scan.ignored_columns,
+                       "detail": (f"{len(scan.ignored_columns)} extra column(s) ignored: "
+                                  f"{', '.join(scan.ignored_columns)}") if scan.ignored_columns else "none"})
         checks.append({"name": f"encoding:{spec.file_name}", "passed": True,
                        "detail": "UTF-8 with a byte-order mark (accepted, mark ignored)" if scan.has_bom else "UTF-8"})
         checks.append({"name": f"blank_lines:{spec.file_name}", "passed": not scan.blank_lines,
@@ -231,7 +235,7 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
         shutil.rmtree(spill, ignore_errors=True)
     write_ledger(entries, results_dir)
     write_data_quality(results_dir, entries, checks, reconciliation, flagged, transitions, months, simulated)
-    _write_duckdb_file(processed_dir)
+    write_duckdb_file(processed_dir)
     lap("write")
     return {
         "tracking_change_months": flagged,
@@ -239,6 +243,7 @@ def build_model(data_dir: Path, processed_dir: Path, results_dir: Path, *, figur
         "rows": rows,
         "ledger": {e.file: {"read": e.rows_read, "kept": e.rows_kept, "quarantined": e.rows_quarantined}
                    for e in entries},
+        "ignored_columns": {e.file: list(e.ignored_columns) for e in entries},
         "trends": trends_summary,
         "simulated": simulated,
         "seconds": round(time.perf_counter() - started, 3),

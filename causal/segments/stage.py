@@ -171,33 +171,86 @@ def _policy_cells(scores: dict) -> tuple[DRScores, DRScores | None] | None:
     return None
 
 
-def run_targeting(scores: dict, seed: int, results_dir: Path) -> dict:
-    """Learn the rule on training customers, value it and validate the ranking on held-out ones."""
+NO_RULE = "no targeting rule found"
+
+
+def _output(status: str, reason: str = "") -> dict:
+    return {"status": status, "reason": reason}
+
+
+def _spread_reason(predicted: np.ndarray, n_groups: int) -> str | None:
+    """Why predicted effects cannot rank customers (fewer distinct values than ranking groups), or None."""
+    distinct = np.unique(np.round(np.asarray(predicted, dtype=float), 12)).size
+    if distinct < max(n_groups, 2):
+        return (f"no spread in predicted effects ({distinct} distinct value(s) on held-out customers, "
+                f"{n_groups} ranking groups needed)")
+    return None
+
+
+def _degenerate_rule_reason(share_train: float, share_heldout: float) -> str | None:
+    """Why a rule is no rule: it targets every customer-month or none (on training or held-out customers)."""
+    for label, share in (("training", share_train), ("held-out", share_heldout)):
+        if share <= 0.0:
+            return f"{NO_RULE}: the rule targets no {label} customer-month"
+        if share >= 1.0:
+            return f"{NO_RULE}: the rule targets every {label} customer-month"
+    return None
+
+
+def _write_no_rule(results_dir: Path, reason: str) -> None:
+    (results_dir / results_contract.TARGETING_RULE_TXT).write_text(f"No targeting rule: {reason}.\n")
+
+
+def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dict[str, dict]]:
+    """Learn the rule on training customers, value it and validate the ranking on held-out ones.
+
+    Returns
+    -------
+    (dict, dict)
+        ``{"rule", "values", "validation"}`` (empty when no rule), and the statuses of the
+        outputs ``targeting`` and ``ranking_validation`` (``{"status", "reason"}``).
+        Without a usable rule only ``targeting_rule.txt`` (saying why) is written.
+    """
     found = _policy_cells(scores)
     if found is None:
-        (results_dir / results_contract.TARGETING_RULE_TXT).write_text("No targeting rule: the cancellation cells were skipped.\n")
-        return {}
+        reason = f"{NO_RULE}: the cancellation cells were skipped (too few rows)"
+        _write_no_rule(results_dir, reason)
+        return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
     cancel, dollars = found
     cell = scores[(cancel.treatment, cancel.outcome, cancel.horizon)][1]
     train_scores = targeting.training_scores(cell, cancel.folds, seed)
     predicted = targeting.fit_effect_model(cell, train_scores, cancel.folds, seed)
-    train = cancel.folds == targeting.TRAIN_FOLD
+    train, held = cancel.folds == targeting.TRAIN_FOLD, cancel.folds == targeting.HELDOUT_FOLD
+    spread = _spread_reason(predicted[held], targeting.RANKING_GROUPS)
+    if spread is not None:  # DRTester's BLP and calibration need spread; a tree on a constant has one leaf
+        reason = f"{spread}: {NO_RULE}"
+        _write_no_rule(results_dir, reason)
+        return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
     features, levels = targeting.interpretable_features(cancel.rows.loc[train])
     benefit = -predicted[train]
     tree = targeting.fit_policy_tree(features, benefit, seed)
     rule = targeting.tree_rule(tree, list(features.columns), benefit, cancel, levels)
-    values = targeting.policy_values(cancel, dollars, rule, seed)
-    values.to_csv(results_dir / results_contract.TARGETING_CSV, index=False)
-    (results_dir / results_contract.TARGETING_RULE_JSON).write_text(rule.to_json())
+    share_train = float(targeting.targeted_mask(rule, cancel.rows.loc[train]).mean())
+    share_heldout = float(targeting.targeted_mask(rule, cancel.rows.loc[held]).mean())
     validation, curves = targeting.ranking_validation(cancel, train_scores, predicted, seed)
     validation.to_csv(results_dir / results_contract.RANKING_VALIDATION_CSV, index=False)
     pd.concat([frame.assign(curve=name) for name, frame in curves.items()], ignore_index=True).to_csv(
         results_dir / results_contract.TARGETING_CURVES_CSV, index=False)
+    targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", cancel.horizon)
+    statuses = {"ranking_validation": _output("ok")}
+    degenerate = _degenerate_rule_reason(share_train, share_heldout)
+    if degenerate is not None:
+        _write_no_rule(results_dir, degenerate)
+        statuses["targeting"] = _output("degraded", degenerate)
+        return {}, statuses
+    values = targeting.policy_values(cancel, dollars, rule, seed)
+    values.to_csv(results_dir / results_contract.TARGETING_CSV, index=False)
+    (results_dir / results_contract.TARGETING_RULE_JSON).write_text(rule.to_json())
     (results_dir / results_contract.TARGETING_RULE_TXT).write_text(_targeting_text(rule, values, validation))
     targeting.policy_tree_figure(tree, list(features.columns), results_dir / results_contract.FIGURES_DIR / "policy_tree.png",
                                  cancel.horizon)
-    targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", cancel.horizon)
-    return {"rule": rule, "values": values, "validation": validation}
+    statuses["targeting"] = _output("ok")
+    return {"rule": rule, "values": values, "validation": validation}, statuses
 
 
 def _targeting_text(rule, values: pd.DataFrame, validation: pd.DataFrame) -> str:
@@ -250,12 +303,14 @@ def _dml_reference(results_dir: Path) -> dict:
             "dml_ci_high_effects_csv": row["ci_high"]}
 
 
+DOLLARS_SKIPPED = "not estimable: the cancel_dollars h=1 cell was skipped (too few rows)"
+
+
 def run_dollars(panel: pd.DataFrame, overall: dict, segment_records: list, results_dir: Path) -> pd.DataFrame:
-    """Write dollars.csv and dollars_assumptions.md; return the table."""
+    """Write dollars.csv and dollars_assumptions.md; return the table (empty when not estimable)."""
     key = (PRIMARY_TREATMENT, dollars_mod.DOLLAR_OUTCOME, dollars_mod.DOLLAR_HORIZON)
     if key not in overall:
-        (results_dir / results_contract.DOLLARS_ASSUMPTIONS_MD).write_text("No dollar figures: the cancel_dollars h=1 cell was "
-                                                            "skipped (too few rows).\n")
+        (results_dir / results_contract.DOLLARS_ASSUMPTIONS_MD).write_text(f"No dollar figures: {DOLLARS_SKIPPED}.\n")
         return pd.DataFrame()
     record = overall[key]
     in_cell = [r for r in segment_records if (r.treatment, r.outcome, r.horizon) == key]
@@ -369,19 +424,59 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
                                    "n_treated", "reason"]).to_csv(results_dir / results_contract.SEGMENTS_SKIPPED_CSV, index=False)
     forest_figure(gates, overall, results_dir / results_contract.FIGURES_DIR / "forest_segments.png", PRIMARY_TREATMENT,
                        STRATIFIED_OUTCOMES)
+    outputs = {"segment_effects": _segment_effects_status(panel, gates, skipped)}
     lap("segment_tables_and_forest")
     mvc = marketplace_vs_custom(scores)
     mvc.to_csv(results_dir / results_contract.MARKETPLACE_VS_CUSTOM_CSV, index=False)
     if len(mvc):
         marketplace_custom_figure(mvc, results_dir / results_contract.FIGURES_DIR / "marketplace_vs_custom.png")
+    outputs["marketplace_vs_custom"] = _variants_status(panel, mvc, skipped)
     lap("marketplace_vs_custom")
     with threadpool_limits(limits=1):
-        target = run_targeting(scores, seed, results_dir)
+        target, target_outputs = run_targeting(scores, seed, results_dir)
+    outputs.update(target_outputs)
     lap("targeting")
     dollars_table = run_dollars(panel, overall, gates, results_dir)
+    outputs["dollars"] = _output("ok") if len(dollars_table) else _output("degraded", DOLLARS_SKIPPED)
     lap("dollars")
     summary = _summary(gates, overall, mvc, target, dollars_table)
+    summary["outputs"] = outputs
+    summary["counts"] = {"segment_effects": len(gates), "stratified_effects": len(stratified),
+                         "skipped": len(skipped), "marketplace_vs_custom_rows": len(mvc),
+                         "dollars_rows": len(dollars_table)}
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["timings"] = timings
     (results_dir / results_contract.HETEROGENEITY_SUMMARY_JSON).write_text(json.dumps(summary, indent=2) + "\n")
     return by_segment
+
+
+def _skipped_text(skipped: list[dict], treatments: tuple[str, ...]) -> str:
+    reasons = pd.Series([s["reason"] for s in skipped if s["treatment"] in treatments and s["segment_var"] == "all"])
+    if reasons.empty:
+        return "no cell was estimable"
+    return "; ".join(f"{reason} ({n} cell(s))" for reason, n in reasons.value_counts().head(2).items())
+
+
+def _segment_effects_status(panel: pd.DataFrame, gates: list, skipped: list[dict]) -> dict:
+    """``ok``; ``degraded`` when no segment effect could be estimated or no segment variable varies."""
+    if not gates:
+        return _output("degraded", "not estimable: " + _skipped_text(skipped, (PRIMARY_TREATMENT,)))
+    single = [var for var, column in schema.SEGMENT_VARS.items() if panel[column].astype(str).nunique() < 2]
+    if len(single) == len(schema.SEGMENT_VARS):
+        return _output("degraded", "every segment variable has one level in the data "
+                                   f"({', '.join(single)}): the segment effects are the overall effect")
+    if single:
+        return _output("ok", f"one level only, no contrast: {', '.join(single)}")
+    return _output("ok")
+
+
+def _variants_status(panel: pd.DataFrame, mvc: pd.DataFrame, skipped: list[dict]) -> dict:
+    """``ok``; ``degraded`` with the reason when there is no marketplace-vs-custom comparison."""
+    if len(mvc):
+        return _output("ok")
+    for variant in VARIANTS:
+        rows = panel.loc[panel["treatment"] == variant]
+        if rows.empty or int(rows[schema.TREATED].sum()) == 0:
+            what = "custom integrations" if variant == "custom" else "marketplace integrations"
+            return _output("degraded", f"no {what} in the data: no marketplace-vs-custom comparison")
+    return _output("degraded", "not estimable: " + _skipped_text(skipped, VARIANTS))

@@ -30,6 +30,7 @@ TRAIN_FOLD, HELDOUT_FOLD = 0, 1
 TREE_DEPTH = 2
 MIN_LEAF_SHARE = 0.05  # every leaf holds at least 5% of the training customer-months
 BOOTSTRAP_DRAWS = 400
+RANKING_GROUPS = 4  # quantile groups of predicted benefit in DRTester's calibration
 PER = 1000  # values are per 1,000 customer-months targeted
 EFFECT_MODEL_PARAMS = dict(learning_rate=0.05, min_samples_leaf=1000)  # scores are noisy: smooth hard
 TIER_NAMES = {rank: name for name, rank in schema.TIER_RANK.items()}
@@ -262,7 +263,7 @@ def policy_values(cancel: DRScores, dollars: DRScores | None, rule: PolicyRule, 
 
 
 def ranking_validation(scores: DRScores, train_scores: DRScores, predicted_effect: np.ndarray, seed: int,
-                       n_groups: int = 4) -> tuple[pd.DataFrame, dict]:
+                       n_groups: int = RANKING_GROUPS) -> tuple[pd.DataFrame, dict]:
     """Validate the ranking of the effect model on held-out customers with econml's DRTester.
 
     The effect model (``predicted_effect``, trained on fold 0 only) ranks the

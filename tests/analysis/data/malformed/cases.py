@@ -74,7 +74,7 @@ def _split(line: str) -> list[str]:
 
 def _renamed_header(lines: Lines):
     edited = ["CUST_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT"] + lines[SEG][1:]
-    return {SEG: lines_to_bytes(edited)}, ErrorExpected(SEG, 1, "CUST_ID", "expected a column named")
+    return {SEG: lines_to_bytes(edited)}, ErrorExpected(SEG, 1, "CUSTOMER_ID", "is missing (found an unexpected column 'CUST_ID'")
 
 
 def _empty_metadata(lines: Lines):
