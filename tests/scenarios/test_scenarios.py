@@ -1,0 +1,505 @@
+"""Whole-pipeline scenario suite: the command line on data sets that stress one thing at a time.
+
+What it is for: every scenario is a small raw data set written by the independent generator of
+``tests/scenarios/generator.py`` (never the project's simulator). The pipeline is exercised only
+through its command line, in subprocesses,
+
+    python -m causal run --data D --results R --processed P --seed 1 --jobs 1
+    python -m causal report --results R --out O
+
+so the suite does not depend on the package layout. The tests encode the behaviour the pipeline
+must have on any input a user could plausibly bring:
+
+- ``run`` exits 0 and writes effects.csv and run_info.json, or (only for genuinely invalid input)
+  exits 2 with ONE line on stderr naming file / line / column; never a Python traceback;
+- run_info.json has a per-stage status record ``stages``:
+  ``{stage: {"status": "ok"|"degraded"|"failed"|"skipped", "reasons": [...]}}``;
+- ``report`` exits 0, and the memo never carries a recommendation from a stage that run_info
+  marks degraded (or failed / skipped);
+- an extra column is accepted and noted in data_quality.json; N/A money cells and orphan
+  integration rows are quarantined row by row;
+- where an effect is planted, the adjusted estimate has its sign (no effect: the interval covers 0);
+- two runs started at once on different results folders, with the default --processed, give the
+  same effects.csv as a run alone.
+
+Each scenario's data, run and report are made once per session (session fixtures) and shared by
+the tests that look at them. Run it with::
+
+    .venv/bin/python -m pytest tests/scenarios -m slow -v
+"""
+from __future__ import annotations
+
+import csv
+import html.parser
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from tests.scenarios import generator as gen
+from tests.scenarios.generator import DEFAULT_MONTHS, ScenarioSpec
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = "1"
+RUN_TIMEOUT = 3600  # seconds; a guard against a hung run on a loaded machine, not a target
+STATUSES = {"ok", "degraded", "failed", "skipped"}
+INPUT_ERROR_LINE = re.compile(r"^(error: )?[^,:]+\.csv, line \d+(, column [^:]+)?: .+")
+
+# Recommendations of the memo and the stage whose result licenses them (matched by substring of the
+# stage name in run_info.json): when that stage is not "ok", the memo must not say them.
+RECOMMENDATIONS_BY_STAGE = {
+    "segment": ("Offer it broadly", "pays most"),
+    "target": ("Offer it broadly", "pays most"),
+    "heterogeneity": ("Offer it broadly", "pays most"),
+    "dollar": ("In dollars:",),
+    "estimat": ("part of their playbook", "do not push adoption"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One scenario: a spec, format mutations applied after writing, and what is allowed."""
+
+    id: str
+    spec: ScenarioSpec
+    mutations: tuple[tuple[str, dict], ...] = ()  # (generator function name, keyword arguments)
+    invalid_input: bool = False  # True only for genuinely invalid input: exit 2 is then acceptable
+    check_effects: bool = False  # compare estimated and planted signs
+    notes: dict = field(default_factory=dict, compare=False)
+
+
+# The realistic base: 1,200 customers, six months, the Jan-2021-like tracking change.
+BASE = ScenarioSpec(n_customers=1200, seed=11, tracking_change=True)
+CASES = [
+    Case("base_1200", BASE, check_effects=True),
+    Case("base_2000", replace(BASE, n_customers=2000, seed=12), check_effects=True),
+    Case("no_effect", replace(BASE, cancel_effect=0.0, upgrade_effect=0.0, seed=13), check_effects=True),
+    Case("opposite_sign", replace(BASE, cancel_effect=0.03, upgrade_effect=-0.025, seed=14), check_effects=True),
+    Case("single_segment", replace(BASE, single_segment=True, seed=15)),
+    Case("no_custom", replace(BASE, custom_share=0.0, seed=16)),
+    Case("no_tracking_change", replace(BASE, tracking_change=False, seed=17)),
+    Case("four_months", replace(BASE, months=DEFAULT_MONTHS[:4], seed=18)),
+    Case("missing_middle_month", replace(BASE, missing_month=2, seed=19)),
+    Case("one_tier", replace(BASE, tier_weights=(0.01, 0.01, 0.01, 0.96, 0.01), seed=20)),
+    Case("adoption_fixed_by_tier", replace(BASE, adoption_by_tier_strength=4.0, seed=21)),
+    Case("columns_reordered", BASE, (("reorder_columns", {}),)),
+    Case("crlf", BASE, (("crlf_line_endings", {}),)),
+    Case("na_money_50", BASE, (("na_money_cells", {"k": 50, "seed": 3}),)),
+    Case("orphans_20", BASE, (("orphan_integration_rows", {"k": 20, "seed": 4}),)),
+    Case("extra_region_note", BASE, (("extra_column", {"name": "REGION_NOTE"}),)),
+]
+CASE_BY_ID = {case.id: case for case in CASES}
+IDS = [case.id for case in CASES]
+
+
+# --- running the command line --------------------------------------------------------
+@dataclass
+class Command:
+    """A finished command: exit code, output, wall seconds."""
+
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+@dataclass
+class Outcome:
+    """A scenario's data folder, its run and (when a results folder exists) its report."""
+
+    case: Case
+    data: Path
+    results: Path
+    processed: Path
+    reports: Path
+    run: Command
+    report: Command | None
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # a shared 2-core machine
+        env.setdefault(name, "1")
+    return env
+
+
+def run_argv(data: Path, results: Path, processed: Path | None) -> list[str]:
+    argv = [sys.executable, "-m", "causal", "run", "--data", str(data), "--results", str(results)]
+    if processed is not None:
+        argv += ["--processed", str(processed)]
+    return argv + ["--seed", SEED, "--jobs", "1"]
+
+
+def report_argv(results: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "causal", "report", "--results", str(results), "--out", str(out)]
+
+
+def execute(argv: list[str]) -> Command:
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    return Command(argv, done.returncode, done.stdout, done.stderr, round(time.perf_counter() - started, 1))
+
+
+def first_traceback(stderr: str) -> str:
+    """``ExceptionType: message @ file:line`` of the first traceback in ``stderr`` (repo frames preferred)."""
+    lines = stderr.splitlines()
+    if not any(line.startswith("Traceback") for line in lines):
+        return ""
+    start = next(i for i, line in enumerate(lines) if line.startswith("Traceback"))
+    frame, repo_frame, exception = "", "", ""
+    for line in lines[start + 1:]:
+        match = re.match(r'\s*File "([^"]+)", line (\d+)', line)
+        if match:
+            frame = f"{match.group(1)}:{match.group(2)}"
+            path = Path(match.group(1))
+            if str(path).startswith(str(REPO)) and "site-packages" not in str(path):
+                repo_frame = f"{path.relative_to(REPO)}:{match.group(2)}"
+        elif line and not line.startswith((" ", "\t")):
+            exception = line.strip()
+            break
+    return f"{exception} @ {repo_frame or frame}"
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def describe(command: Command) -> str:
+    tb = first_traceback(command.stderr)
+    return (f"exit {command.returncode} after {command.seconds}s; last stderr line: {last_line(command.stderr)!r}"
+            + (f"; first traceback: {tb}" if tb else ""))
+
+
+# --- fixtures --------------------------------------------------------------------------
+_OUTCOMES: dict[str, Outcome] = {}
+
+
+@pytest.fixture(scope="session")
+def scenario_data(tmp_path_factory):
+    """Factory ``scenario_data(case_id) -> data folder`` (generated and mutated once per session)."""
+    cache: dict[str, Path] = {}
+
+    def make(case_id: str) -> Path:
+        if case_id not in cache:
+            case = CASE_BY_ID[case_id]
+            data = gen.write_scenario(case.spec, tmp_path_factory.mktemp(f"data_{case_id}"))
+            for name, kwargs in case.mutations:
+                getattr(gen, name)(data, **kwargs)
+            cache[case_id] = data
+        return cache[case_id]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory, scenario_data):
+    """Factory ``scenario(case_id) -> Outcome``: run (and report) once per session."""
+
+    def make(case_id: str) -> Outcome:
+        if case_id not in _OUTCOMES:
+            data = scenario_data(case_id)
+            base = tmp_path_factory.mktemp(f"run_{case_id}")
+            results, processed, reports = base / "results", base / "processed", base / "reports"
+            run = execute(run_argv(data, results, processed))
+            report = execute(report_argv(results, reports)) if results.is_dir() else None
+            _OUTCOMES[case_id] = Outcome(CASE_BY_ID[case_id], data, results, processed, reports, run, report)
+        return _OUTCOMES[case_id]
+
+    return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _summary_file():
+    """With ``$SCENARIO_SUMMARY`` set, write what each scenario produced there (JSON) at the end."""
+    yield
+    target = os.environ.get("SCENARIO_SUMMARY")
+    if not target:
+        return
+    rows = {}
+    for case_id, outcome in _OUTCOMES.items():
+        rows[case_id] = {
+            "run_exit": outcome.run.returncode,
+            "run_seconds": outcome.run.seconds,
+            "run_last_stderr": last_line(outcome.run.stderr),
+            "run_traceback": first_traceback(outcome.run.stderr),
+            "effects_csv": (outcome.results / "effects.csv").is_file(),
+            "run_info_stages": "stages" in _read_json(outcome.results / "run_info.json"),
+            "report_exit": outcome.report.returncode if outcome.report else None,
+            "report_seconds": outcome.report.seconds if outcome.report else None,
+            "report_last_stderr": last_line(outcome.report.stderr) if outcome.report else None,
+            "report_traceback": first_traceback(outcome.report.stderr) if outcome.report else None,
+        }
+    Path(target).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _effects(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+class _Text(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style") and self._skip > 0
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def memo_text(reports: Path) -> str:
+    """The rendered memo's text (memo.html with tags, scripts and styles removed)."""
+    parser = _Text()
+    parser.feed((reports / "memo.html").read_text(encoding="utf-8", errors="replace"))
+    return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+def _completed(outcome: Outcome) -> None:
+    """Skip a test that needs a finished run when the run rightly refused invalid input."""
+    if outcome.case.invalid_input and outcome.run.returncode == 2:
+        pytest.skip("the input is invalid and run refused it with exit code 2")
+
+
+# --- the generator itself (fast: no pipeline) ---------------------------------------------------
+def test_generator_is_deterministic_and_records_its_truth(tmp_path):
+    spec = replace(BASE, n_customers=150)
+    first = gen.write_scenario(spec, tmp_path / "a")
+    second = gen.write_scenario(spec, tmp_path / "b")
+    for name in (gen.SEGMENTS_CSV, gen.METADATA_CSV, gen.INTEGRATIONS_CSV):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    truth = gen.read_truth(first)["truth"]
+    assert truth["cancel_effect_sign"] == -1 and truth["upgrade_effect_sign"] == 1
+    assert truth["cancel_h1_ate"] < 0 < truth["upgrade_h1_ate"]
+    assert truth["tracking_change_after"] == "2020-12"
+
+
+def test_generator_writes_the_raw_format(tmp_path):
+    data = gen.write_scenario(replace(BASE, n_customers=300, missing_month=2), tmp_path)
+    rows = {name: list(csv.reader((data / name).open(newline="")))
+            for name in (gen.SEGMENTS_CSV, gen.METADATA_CSV, gen.INTEGRATIONS_CSV)}
+    assert tuple(rows[gen.SEGMENTS_CSV][0]) == gen.SEGMENTS_HEADER
+    assert tuple(rows[gen.METADATA_CSV][0]) == gen.METADATA_HEADER
+    assert tuple(rows[gen.INTEGRATIONS_CSV][0]) == gen.INTEGRATIONS_HEADER
+    meta = rows[gen.METADATA_CSV][1:]
+    assert {r[1] for r in meta} == set(DEFAULT_MONTHS) - {DEFAULT_MONTHS[2]}
+    assert all(re.fullmatch(r"H\d{8}", r[0]) for r in meta)
+    assert any(len(r[0]) < 9 for r in rows[gen.SEGMENTS_CSV][1:]), "some short IDs, as in the real file"
+    assert all(re.fullmatch(r"(-\$[\d,]+\.\d\d|0|)", r[6]) for r in meta)
+    assert any(r[6].startswith("-$") for r in meta) and any(r[2] == "Ent" for r in meta)
+    counted = {}
+    for integration_id, customer, month in rows[gen.INTEGRATIONS_CSV][1:]:
+        assert re.fullmatch(r"\d+|(?i:custom)_\d+", integration_id)
+        counted[(customer, month[:7])] = counted.get((customer, month[:7]), 0) + 1
+    exact = sum(counted.get((r[0], r[1]), 0) == int(r[3]) for r in meta) / len(meta)
+    assert exact > 0.9, "NUM_OF_INTEGRATIONS matches the rows for most customer-months"
+    no_custom = gen.generate(replace(BASE, n_customers=200, custom_share=0.0, tracking_change=False))
+    assert no_custom.truth["custom_integration_rows"] == 0
+
+
+def test_mutators_change_what_they_say(tmp_path):
+    data = gen.write_scenario(replace(BASE, n_customers=120), tmp_path)
+    before = (data / gen.METADATA_CSV).read_text()
+    gen.na_money_cells(data, k=5, seed=1)
+    gen.orphan_integration_rows(data, k=3, seed=1)
+    gen.extra_column(data)
+    gen.reorder_columns(data)
+    gen.crlf_line_endings(data)
+    after = (data / gen.METADATA_CSV).read_bytes()
+    assert after.count(b"N/A") == 5 and b"\r\n" in after and after.count(b"\n") == before.count("\n")
+    header = (data / gen.SEGMENTS_CSV).read_bytes().split(b"\r\n")[0]
+    assert header == b"REGION_NOTE,CUSTOMER_SEGMENT,EMPLOYEE_SIZE,CUSTOMER_ID"
+    mutations = [m["mutation"] for m in gen.read_truth(data)["mutations"]]
+    assert mutations == ["na_money_cells", "orphan_integration_rows", "extra_column", "reorder_columns",
+                         "crlf_line_endings"]
+
+
+def test_generator_is_independent_of_the_project_code():
+    source = Path(gen.__file__).read_text()
+    assert not re.search(r"^\s*(from|import)\s+(analysis|causal)\b", source, re.MULTILINE)
+
+
+# --- the contract, per scenario (each test runs the whole pipeline: minutes on a shared 2-core machine)
+slow = pytest.mark.slow
+
+
+@slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_run_never_shows_a_traceback(scenario, case_id):
+    outcome = scenario(case_id)
+    assert "Traceback" not in outcome.run.stderr, describe(outcome.run)
+
+
+@slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_run_exits_0_with_results_or_2_with_one_line(scenario, case_id):
+    outcome = scenario(case_id)
+    run = outcome.run
+    assert run.returncode in (0, 2), describe(run)
+    if run.returncode == 2:
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, f"exit 2 needs ONE line on stderr; got {len(lines)}: {describe(run)}"
+        assert INPUT_ERROR_LINE.match(lines[0]), f"the line must name file, line, column: {lines[0]!r}"
+        assert outcome.case.invalid_input, f"valid input refused: {lines[0]!r}"
+        return
+    for name in ("effects.csv", "run_info.json"):
+        assert (outcome.results / name).is_file(), f"{name} missing after exit 0"
+
+
+@slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_run_info_has_a_status_per_stage(scenario, case_id):
+    outcome = scenario(case_id)
+    _completed(outcome)
+    info = _read_json(outcome.results / "run_info.json")
+    assert info, f"run_info.json missing or not a JSON object ({describe(outcome.run)})"
+    stages = info.get("stages")
+    assert isinstance(stages, dict) and stages, "run_info.json has no per-stage status record 'stages'"
+    for name, record in stages.items():
+        assert isinstance(record, dict), f"stage {name}: expected an object"
+        assert record.get("status") in STATUSES, f"stage {name}: status {record.get('status')!r}"
+        reasons = record.get("reasons")
+        assert isinstance(reasons, list) and all(isinstance(r, str) for r in reasons), f"stage {name}: reasons"
+        if record["status"] != "ok":
+            assert reasons, f"stage {name} is {record['status']} without a reason"
+
+
+@slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_report_renders(scenario, case_id):
+    outcome = scenario(case_id)
+    _completed(outcome)
+    assert outcome.report is not None, f"run wrote no results folder ({describe(outcome.run)})"
+    assert "Traceback" not in outcome.report.stderr, describe(outcome.report)
+    assert outcome.report.returncode == 0, describe(outcome.report)
+    assert (outcome.reports / "memo.html").is_file()
+    assert memo_text(outcome.reports).strip()
+
+
+@slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_memo_has_no_recommendation_from_a_degraded_stage(scenario, case_id):
+    outcome = scenario(case_id)
+    _completed(outcome)
+    stages = _read_json(outcome.results / "run_info.json").get("stages")
+    assert isinstance(stages, dict), "run_info.json has no 'stages': cannot tell which recommendations are licensed"
+    if outcome.report is None or outcome.report.returncode != 0:
+        pytest.fail(f"no memo to read ({describe(outcome.report or outcome.run)})")
+    text = memo_text(outcome.reports)
+    for stage, record in stages.items():
+        if not isinstance(record, dict) or record.get("status") == "ok":
+            continue
+        for key, phrases in RECOMMENDATIONS_BY_STAGE.items():
+            if key in stage.lower():
+                for phrase in phrases:
+                    assert phrase not in text, (f"stage {stage} is {record.get('status')} "
+                                                f"({record.get('reasons')}) but the memo says {phrase!r}")
+
+
+# --- planted effects ---------------------------------------------------------------------------
+SIGN_CASES = [(case.id, outcome) for case in CASES if case.check_effects for outcome in ("cancel", "upgrade")]
+
+
+def _headline(rows: list[dict], outcome: str) -> dict | None:
+    """The adjusted ATE of adopting any integration on ``outcome`` one month on (dml, else psm)."""
+    for method in ("dml", "psm"):
+        for row in rows:
+            if (row["treatment"], row["outcome"], row["horizon"], row["method"], row["estimand"]) == (
+                    "any", outcome, "1", method, "ATE"):
+                return row
+    return None
+
+
+@slow
+@pytest.mark.parametrize(("case_id", "outcome"), SIGN_CASES, ids=[f"{c}-{o}" for c, o in SIGN_CASES])
+def test_estimate_has_the_planted_sign(scenario, case_id, outcome):
+    result = scenario(case_id)
+    effects = result.results / "effects.csv"
+    assert effects.is_file(), f"no effects.csv ({describe(result.run)})"
+    row = _headline(_effects(effects), outcome)
+    assert row is not None, f"effects.csv has no adjusted ATE for any/{outcome}/h=1"
+    truth = gen.read_truth(result.data)["truth"]
+    planted = truth[f"{outcome}_effect_sign"]
+    estimate, low, high = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    where = f"{row['method']} {estimate:+.4f} [{low:+.4f}, {high:+.4f}]; planted h=1 ATE {truth[f'{outcome}_h1_ate']}"
+    if planted == 0:
+        assert low <= 0.0 <= high, f"no effect planted, but the interval excludes 0: {where}"
+    else:
+        assert estimate * planted > 0, f"planted sign {planted:+d}, estimated {where}"
+
+
+# --- format mutations ----------------------------------------------------------------------------
+def _ledger(results: Path) -> dict[str, dict]:
+    quality = _read_json(results / "data_quality.json")
+    return {entry.get("file"): entry for entry in quality.get("ledger", []) if isinstance(entry, dict)}
+
+
+@slow
+def test_extra_column_is_accepted_and_noted(scenario):
+    outcome = scenario("extra_region_note")
+    assert outcome.run.returncode == 0, describe(outcome.run)
+    quality = (outcome.results / "data_quality.json")
+    assert quality.is_file(), "data_quality.json missing"
+    assert "REGION_NOTE" in quality.read_text(), "data_quality.json does not mention the extra column REGION_NOTE"
+
+
+@slow
+@pytest.mark.parametrize(("case_id", "file", "reason", "rows"), [
+    ("na_money_50", gen.METADATA_CSV, "unparseable_money", 50),
+    ("orphans_20", gen.INTEGRATIONS_CSV, "orphan_no_metadata", 20),
+], ids=["na_money_50", "orphans_20"])
+def test_bad_rows_are_quarantined_one_by_one(scenario, case_id, file, reason, rows):
+    outcome = scenario(case_id)
+    assert outcome.run.returncode == 0, describe(outcome.run)
+    entry = _ledger(outcome.results).get(file)
+    assert entry, f"data_quality.json has no ledger entry for {file}"
+    assert entry.get("quarantined_by_reason", {}).get(reason) == rows, entry
+
+
+# --- concurrency -------------------------------------------------------------------------------
+@slow
+def test_concurrent_runs_give_the_same_effects_as_a_run_alone(scenario, scenario_data, tmp_path):
+    """Two runs at once on different results folders, default --processed (shared), same numbers."""
+    alone = scenario("base_1200")
+    assert alone.run.returncode == 0 and (alone.results / "effects.csv").is_file(), describe(alone.run)
+    reference = (alone.results / "effects.csv").read_bytes()
+    data = scenario_data("base_1200")
+    started = time.perf_counter()
+    runs = []
+    for k in (1, 2):
+        argv = run_argv(data, tmp_path / f"results_{k}", None)
+        runs.append((argv, subprocess.Popen(argv, cwd=REPO, env=_env(), stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True)))
+    finished = []
+    for argv, process in runs:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        finished.append(Command(argv, process.returncode, stdout, stderr, round(time.perf_counter() - started, 1)))
+    for k, command in enumerate(finished, start=1):
+        assert "Traceback" not in command.stderr, f"run {k}: {describe(command)}"
+        assert command.returncode == 0, f"run {k}: {describe(command)}"
+        effects = tmp_path / f"results_{k}" / "effects.csv"
+        assert effects.is_file(), f"run {k}: no effects.csv"
+        assert effects.read_bytes() == reference, f"run {k}: effects.csv differs from the run alone"
