@@ -37,7 +37,9 @@ MIN_HEADLINE_TREATED = 100  # ... and adopters' customer-months
 BAND_DRAWS = 1000  # multiplier bootstrap draws per cell
 BAND_LEVEL = 0.95
 BAND_COLUMNS = ("band_low", "band_high", "band_crit", "shrunk_estimate", "shrunk_se", "shrink_tau",
-                "headline_eligible", "clear")
+                "headline_eligible", "headline_rule", "clear")
+HEADLINE_RULE = (f"a headline needs at least {MIN_HEADLINE_UNITS} customer-months and "
+                 f"{MIN_HEADLINE_TREATED} adopters' customer-months")
 BAND_INTERVAL = (f"simultaneous {BAND_LEVEL:.0%} over the groups of the segment variable (max-|t| of a "
                  f"Gaussian multiplier bootstrap over customers, {BAND_DRAWS} draws)")
 
@@ -167,6 +169,7 @@ def segment_inference(psi: np.ndarray, groups: np.ndarray, rows: pd.DataFrame, r
                             shrunk_se=shrunk_se[code], shrink_tau=tau,
                             headline_eligible=bool(r.n_units >= MIN_HEADLINE_UNITS
                                                    and r.n_treated >= MIN_HEADLINE_TREATED),
+                            headline_rule=HEADLINE_RULE,
                             clear=bool(low > 0 or high < 0)))
     return pd.DataFrame(out, columns=["treatment", "outcome", "horizon", "method", "segment_var", "segment_value",
                                       *BAND_COLUMNS])
