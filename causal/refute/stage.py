@@ -6,7 +6,8 @@ Run by ``python -m causal run`` after the estimate stage, and again by
 settings, the panel the cells. Outputs in the results folder:
 
 ``refutations.csv``    one row per (primary estimate, refuter), with the pass rule
-``sensitivity.json``   sensitivity to unmeasured confounding, in numbers and words
+``sensitivity.json``   sensitivity to unmeasured confounding, in numbers and words; key ``benchmarks``:
+                       a hidden factor as strong as tier, MRR or segment (:mod:`causal.refute.benchmarks`)
 """
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from analysis.errors import InputError
 from causal.estimate.records import EffectRecord, RefutationRecord
 from causal.estimate.stage import prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
+from causal.refute.benchmarks import benchmark_cell
 from causal.refute.refuters import DEFAULT_SIMULATIONS, refute_estimate, write_refutations
+
+BENCHMARK_METHODS = ("dml",)  # the main cells whose sensitivity is benchmarked against measured factors
 
 
 def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: int,
@@ -29,7 +33,17 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
     prepared = prepare_cell(panel, *key[:3])
     if isinstance(prepared, str):
         return []
-    return refute_estimate(prepared.trimmed, original, seed, simulations)
+    records = refute_estimate(prepared.trimmed, original, seed, simulations)
+    if original.method in BENCHMARK_METHODS:
+        attach_benchmarks(records, benchmark_cell(prepared.trimmed, original))
+    return records
+
+
+def attach_benchmarks(records: list[RefutationRecord], entries: list[dict]) -> None:
+    """Put the benchmarked sensitivity of a cell on its unobserved_confounder record (``extra["benchmarks"]``)."""
+    for record in records:
+        if record.refuter == "unobserved_confounder":
+            record.extra["benchmarks"] = entries
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
