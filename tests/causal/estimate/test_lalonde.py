@@ -85,3 +85,21 @@ def test_cps_comparison_psm_recovers_experimental_att(nsw_cps):
     record = estimators.psm(trimmed(cell), seed=3)
     assert abs(record.estimate - EXPERIMENTAL_ATT) < CPS_TOLERANCE
     assert abs(record.estimate - EXPERIMENTAL_ATT) < abs(naive - EXPERIMENTAL_ATT) / 5
+
+
+def print_figures(seed: int = 3) -> None:
+    """The figures docs/methods.md quotes (``python -m tests.causal.estimate.test_lalonde``)."""
+    nsw = causaldata.nsw_mixtape.load_pandas().data
+    both = pd.concat([nsw[nsw["treat"] == 1], causaldata.cps_mixtape.load_pandas().data], ignore_index=True)
+    for label, frame, methods in (("NSW experimental", nsw, ("psm", "dml")), ("NSW treated + CPS-1", both, ("psm",))):
+        cell = lalonde_cell(frame)
+        rows = [("naive", estimators.naive(cell), cell.n_units)]
+        kept = trimmed(cell)
+        rows += [(m, getattr(estimators, m)(kept, seed=seed), kept.n_units) for m in methods]
+        for method, record, n in rows:
+            print(f"{label:20s} {method:6s} n={n:6d} ATT/diff {record.estimate:9.1f} se {record.se:7.1f} "
+                  f"[{record.ci_low:9.1f}, {record.ci_high:9.1f}]")
+
+
+if __name__ == "__main__":
+    print_figures()
