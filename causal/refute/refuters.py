@@ -32,6 +32,7 @@ from causal.estimate import agreement, estimators
 from causal.estimate.nuisances import CellNuisances, sensitivity
 from causal.estimate.design import Cell, resample_customers, subset_cell, with_covariate, with_treatment
 from causal.estimate.records import EffectRecord, RefutationRecord, refutations_frame
+from causal.refute import benchmarks
 
 REFUTERS = ("placebo_treatment", "random_common_cause", "data_subset", "bootstrap", "unobserved_confounder")
 DEFAULT_SIMULATIONS = 1
@@ -247,13 +248,15 @@ def agreement_records(table: pd.DataFrame | None) -> list[RefutationRecord]:
 
 def sensitivity_summary(records: list[RefutationRecord]) -> dict:
     """Sensitivity to unmeasured confounding in numbers and words, for the memo."""
-    cells = []
+    cells, benchmarked = [], []
     for r in records:
         if r.refuter != "unobserved_confounder":
             continue
         entry = {"treatment": r.treatment, "outcome": r.outcome, "horizon": r.horizon, "method": r.method,
                  "estimate": r.estimate, "bound_after_confounder": r.new_effect, "survives": r.passed}
-        entry.update({k: v for k, v in r.extra.items() if not isinstance(v, np.ndarray)})
+        entry.update({k: v for k, v in r.extra.items() if not isinstance(v, np.ndarray) and k != "benchmarks"})
+        if r.extra.get("benchmarks"):
+            benchmarked.append(benchmark_summary(r, r.extra["benchmarks"]))
         parts = []
         if "e_value_point" in entry and np.isfinite(entry["e_value_point"]):
             parts.append(
@@ -274,7 +277,21 @@ def sensitivity_summary(records: list[RefutationRecord]) -> dict:
         "settings": {"dml_confounder_share": CONFOUNDER_C, "psm_confounder_risk_ratio": CONFOUNDER_RR,
                      "note": "EconML's sensitivity analysis uses its own (not customer-clustered) variance."},
         "cells": cells,
+        "benchmarks": benchmarked,
     }
+
+
+def _finite_or_none(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def benchmark_summary(r: RefutationRecord, entries: list[dict]) -> dict:
+    """The ``benchmarks`` record of one cell in sensitivity.json (see :mod:`causal.refute.benchmarks`)."""
+    return {"treatment": r.treatment, "outcome": r.outcome, "horizon": r.horizon, "method": r.method,
+            "estimate": r.estimate, "k": entries[0]["k"] if entries else None, "design": benchmarks.DESIGN,
+            "by_covariate": {e["benchmark"]: {k: _finite_or_none(v) for k, v in e.items()
+                                              if k not in ("benchmark", "design")} for e in entries},
+            "text": benchmarks.benchmark_text({"estimate": r.estimate}, entries)}
 
 
 def write_refutations(records: list[RefutationRecord], results_dir: Path) -> pd.DataFrame:

@@ -8,7 +8,8 @@ run in the results folder (a re-run writes its own copies in its own folder):
 
 ``refutations.csv``    one row per (primary estimate, refuter), with the pass rule, and the
                        PSM-vs-DML ATT agreement rows the estimate stage computed
-``sensitivity.json``   sensitivity to unmeasured confounding, in numbers and words
+``sensitivity.json``   sensitivity to unmeasured confounding, in numbers and words; key ``benchmarks``:
+                       a hidden factor as strong as tier, MRR or segment (:mod:`causal.refute.benchmarks`)
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from causal.estimate import agreement, nuisances
 from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
 from causal.refute import refuters
+from causal.refute.benchmarks import benchmark_cell
 from causal.refute.refuters import (DEFAULT_SIMULATIONS, REFUTERS, agreement_records, refute_estimate,
                                     write_refutations)
 
@@ -34,6 +36,8 @@ def _run_refuter(name: str, cell, original: EffectRecord, seed: int, simulations
     if name == "unobserved_confounder":
         return refuters.unobserved_confounder(cell, original, seed, nuisances=cached)
     return getattr(refuters, name)(cell, original, seed, simulations)
+
+BENCHMARK_METHODS = ("dml",)  # the main cells whose sensitivity is benchmarked against measured factors
 
 
 def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: int,
@@ -53,9 +57,20 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
     if results_dir is not None and original.method == "dml":
         cached = nuisances.load(Path(results_dir), tuple(key[:3]), seed, np.asarray(prepared.trimmed.rows.index))
     if only is None:
-        return refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
-    return [_run_refuter(name, prepared.trimmed, original, seed, simulations, cached)
-            for name in REFUTERS if name in only]
+        records = refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
+    else:
+        records = [_run_refuter(name, prepared.trimmed, original, seed, simulations, cached)
+                   for name in REFUTERS if name in only]
+    if original.method in BENCHMARK_METHODS and (only is None or "unobserved_confounder" in only):
+        attach_benchmarks(records, benchmark_cell(prepared.trimmed, original))
+    return records
+
+
+def attach_benchmarks(records: list[RefutationRecord], entries: list[dict]) -> None:
+    """Put the benchmarked sensitivity of a cell on its unobserved_confounder record (``extra["benchmarks"]``)."""
+    for record in records:
+        if record.refuter == "unobserved_confounder":
+            record.extra["benchmarks"] = entries
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,

@@ -5,7 +5,8 @@ cell from the DML nuisances the estimate stage cached (``causal.segments.scores`
 ``causal.estimate.nuisances``; fitted here when absent), and writes into ``results_dir``:
 
 - ``effects_by_segment.csv`` (ESTIMANDS.md columns + ``interval``; methods
-  ``dr`` and ``stratified_ols``), ``segments_vs_stratified.csv``,
+  ``dr`` and ``stratified_ols``; for ``dr`` rows also the simultaneous band,
+  shrunk estimate and headline columns of :mod:`causal.segments.bands`), ``segments_vs_stratified.csv``,
   ``segments_skipped.csv``, ``effects_dr_overall.csv``, ``figures/forest_segments.png``;
 - ``marketplace_vs_custom.csv``, ``figures/marketplace_vs_custom.png``;
 - ``targeting.csv``, ``targeting_rule.txt``, ``targeting_rule.json``,
@@ -32,6 +33,7 @@ from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.stage import prepare_cell, skip_reason
 from causal.estimate.inference import difference_of_means, normal_interval
 from causal.estimate.records import EffectRecord, effects_frame
+from causal.segments.bands import BAND_COLUMNS, BAND_INTERVAL, segment_inference
 from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, forest_figure,
                                     overall_effect, scores_from_nuisances, segment_effects, stratified_effects)
 
@@ -370,6 +372,16 @@ def _summary(records, overall, mvc, target, dollars_table) -> dict:
     return summary
 
 
+def with_bands(by_segment: pd.DataFrame, band_tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """effects_by_segment rows with the simultaneous band, shrinkage and headline columns (NaN for stratified_ols)."""
+    key = ["treatment", "outcome", "horizon", "method", "segment_var", "segment_value"]
+    bands_frame = pd.concat(band_tables, ignore_index=True) if band_tables else pd.DataFrame(
+        columns=[*key, *BAND_COLUMNS])
+    merged = by_segment.merge(bands_frame, on=key, how="left", validate="one_to_one")
+    merged["band_interval"] = np.where(merged["band_crit"].notna(), BAND_INTERVAL, "")
+    return merged
+
+
 def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int) -> pd.DataFrame:
     """Effects by segment, marketplace vs custom, targeting and dollars from the panel.
 
@@ -407,16 +419,18 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     with threadpool_limits(limits=1):
         scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir)
     lap("doubly_robust_scores")
-    overall, gates, stratified = {}, [], []
+    overall, gates, stratified, band_tables = {}, [], [], []
     for key, (cell_scores, cell) in scores.items():
         overall[key] = overall_effect(cell_scores)
         found, skipped_segments = segment_effects(cell_scores)
+        band_tables.append(segment_inference(cell_scores.psi, cell_scores.groups, cell_scores.rows, found, seed,
+                                             key, overall[key].estimate))
         gates += found
         skipped += skipped_segments
         if key[0] == PRIMARY_TREATMENT and key[1] in STRATIFIED_OUTCOMES:
             stratified += stratified_effects(cell)
     lap("segment_effects_and_stratified_check")
-    by_segment = effects_frame(gates + stratified, by_segment=True)
+    by_segment = with_bands(effects_frame(gates + stratified, by_segment=True), band_tables)
     by_segment.to_csv(results_dir / results_contract.EFFECTS_BY_SEGMENT_CSV, index=False)
     effects_frame(list(overall.values())).to_csv(results_dir / results_contract.EFFECTS_DR_OVERALL_CSV, index=False)
     compare_with_stratified(gates, stratified).to_csv(results_dir / results_contract.SEGMENTS_VS_STRATIFIED_CSV, index=False)

@@ -142,11 +142,55 @@ def sensitivity_text(m: MemoInputs) -> str:
                         and isinstance(cell.get("text"), str)):
                     texts.append(f"*{OUTCOME_SHORT[outcome]} {window_phrase(headline['horizon'])}:* "
                                  f"{md_text(cell['text'])}")
+        texts += [text for text in (benchmark_sentence(m, outcome) for outcome in ("cancel", "upgrade")) if text]
         if not texts:
             texts.append(md_text("; ".join(f"{k.replace('_', ' ')} {format_cell(v)}" for k, v in content.items()
                                            if isinstance(v, (int, float, str)))))
     return "**Unobserved factors.** " + " ".join(texts) if texts else not_available(
         "sensitivity to unobserved confounding in words")
+
+BENCHMARK_METHOD = "dml"  # the estimates whose sensitivity sensitivity.json benchmarks
+
+
+def benchmark_entry(m: MemoInputs, outcome: str, horizon: int | None = None) -> dict | None:
+    """The sensitivity.json ``benchmarks`` record of the primary dml cell (longest horizon unless given)."""
+    content = (m.sensitivity or {}).get("content")
+    entries = content.get("benchmarks") if isinstance(content, dict) else None
+    found = [e for e in entries if isinstance(e, dict) and e.get("treatment") == PRIMARY
+             and e.get("outcome") == outcome and e.get("method") == BENCHMARK_METHOD
+             and (horizon is None or e.get("horizon") == int(horizon))] if isinstance(entries, list) else []
+    return max(found, key=lambda e: e.get("horizon", 0)) if found else None
+
+
+def benchmark_sentence(m: MemoInputs, outcome: str, horizon: int | None = None) -> str:
+    """"A hidden factor as strong as tier would move the 3-month cancellation effect from -4.7 to -3.9 points ..."."""
+    entry = benchmark_entry(m, outcome, horizon)
+    if entry is None:
+        return ""
+    horizon = int(entry["horizon"])
+    base = best_effect(m.effects, PRIMARY, outcome, horizon, methods=(BENCHMARK_METHOD,))
+    if base is None:
+        return ""
+    moves = []
+    for name, b in (entry.get("by_covariate") or {}).items():
+        if not isinstance(b, dict) or any(not isinstance(b.get(k), (int, float)) for k in (
+                "adjusted_estimate", "adjusted_ci_low", "adjusted_ci_high")):
+            continue
+        moved = base.copy()
+        moved["estimate"], moved["ci_low"], moved["ci_high"] = (
+            b["adjusted_estimate"], b["adjusted_ci_low"], b["adjusted_ci_high"])
+        crosses = " (its interval would then include zero)" if direction(moved) == "unclear" else ""
+        moves.append((name, effect_with_interval(moved) + crosses))
+    if not moves:
+        return ""
+    first_name, first = moves[0]
+    text = (f"Measured against factors we do see: a hidden factor as strong as {md_text(first_name)} (in how much "
+            f"it explains of adoption and of {OUTCOME_SHORT[outcome].lower()}) would move the "
+            f"{OUTCOME_SHORT[outcome].lower()} effect {window_phrase(horizon)} from {effect_with_interval(base)} "
+            f"to {first}")
+    text += "".join(f"; one as strong as {md_text(name)}, to {moved}" for name, moved in moves[1:]) + "."
+    return text
+
 
 def flagged_sensitivity(m: MemoInputs) -> str:
     """How the main estimates move when the flagged tracking-change months are included."""

@@ -112,9 +112,16 @@ def _segments(effects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             for k, value in enumerate(values):
                 estimate = eff.estimate * (0.3 + 0.5 * k)
                 se = eff.se * 2
+                crit = 2.5  # simultaneous band over the grouping
+                shrunk = eff.estimate + 0.7 * (estimate - eff.estimate)
                 rows.append({**eff.to_dict(), "estimate": estimate, "ci_low": estimate - 1.96 * se,
                              "ci_high": estimate + 1.96 * se, "se": se, "n_units": 4_000 + 500 * k,
-                             "n_treated": 700, "method": "dr", "segment_var": var, "segment_value": value})
+                             "n_treated": 700, "method": "dr", "segment_var": var, "segment_value": value,
+                             "band_low": estimate - crit * se, "band_high": estimate + crit * se,
+                             "band_crit": crit, "shrunk_estimate": shrunk, "shrunk_se": 0.8 * se,
+                             "headline_eligible": True, "clear": abs(estimate) > crit * se,
+                             "headline_rule": "a headline needs at least 500 customer-months and 100 adopters' "
+                                              "customer-months"})
     return pd.DataFrame(rows)
 
 
