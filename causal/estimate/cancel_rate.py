@@ -9,10 +9,13 @@ standard error are those of ``cancel_dollars`` divided by it.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
 from analysis import schema
+from causal.estimate.design import Cell
 
 OUTCOME = "cancel_rate"
 SOURCE_OUTCOME = "cancel_dollars"
@@ -28,18 +31,20 @@ def mean_beginning_mrr(rows: pd.DataFrame, treated: np.ndarray, estimand: str) -
     return float(mrr.mean()) if len(mrr) else float("nan")
 
 
-def cancel_rate_rows(effects: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+def cancel_rate_rows(effects: pd.DataFrame, samples: Callable[[str, int], tuple[Cell, Cell] | None]
+                     ) -> pd.DataFrame:
     """One ``cancel_rate`` row per ``cancel_dollars`` row of ``effects`` (same columns).
 
     The naive comparison uses the whole cell; every other method the trimmed
-    cell it was estimated on (``causal.estimate.stage.prepare_cell``).
+    cell it was estimated on.
 
     Parameters
     ----------
     effects : DataFrame
         Rows of effects.csv (ESTIMANDS.md columns and ``interval``).
-    panel : DataFrame
-        The panel the effects were estimated from.
+    samples : callable
+        ``samples(treatment, horizon)`` -> (whole cell, trimmed cell) of the
+        ``cancel_dollars`` cell the effects were estimated on, or None when skipped.
 
     Returns
     -------
@@ -47,18 +52,16 @@ def cancel_rate_rows(effects: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame
         The derived rows, ``outcome == "cancel_rate"``; rows whose denominator is
         not positive are left out.
     """
-    from causal.estimate.stage import prepare_cell  # the stage calls this module at its end
-
     source = effects.loc[effects["outcome"] == SOURCE_OUTCOME]
-    samples, rows = {}, []
+    cells, rows = {}, []
     for _, row in source.iterrows():
         key = (row["treatment"], int(row["horizon"]))
-        if key not in samples:
-            samples[key] = prepare_cell(panel, key[0], SOURCE_OUTCOME, key[1])
-        prepared = samples[key]
-        if isinstance(prepared, str):
+        if key not in cells:
+            cells[key] = samples(*key)
+        if cells[key] is None:
             continue
-        cell = prepared.cell if row["method"] == "naive" else prepared.trimmed
+        whole, trimmed = cells[key]
+        cell = whole if row["method"] == "naive" else trimmed
         denominator = mean_beginning_mrr(cell.rows, cell.t, row["estimand"])
         if not np.isfinite(denominator) or denominator <= 0:
             continue
@@ -74,9 +77,10 @@ def cancel_rate_rows(effects: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows, columns=effects.columns)
 
 
-def with_cancel_rate(effects: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+def with_cancel_rate(effects: pd.DataFrame, samples: Callable[[str, int], tuple[Cell, Cell] | None]
+                     ) -> pd.DataFrame:
     """``effects`` with the derived ``cancel_rate`` rows placed after their ``cancel_dollars`` rows."""
-    derived = cancel_rate_rows(effects, panel)
+    derived = cancel_rate_rows(effects, samples)
     if derived.empty:
         return effects
     combined = pd.concat([effects, derived], ignore_index=True)

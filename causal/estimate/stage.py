@@ -207,6 +207,12 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     return effects
 
 
+def _estimated_sample(panel: pd.DataFrame, treatment: str, horizon: int) -> tuple[Cell, Cell] | None:
+    """(whole cell, trimmed cell) of a ``cancel_dollars`` cell as estimated; None when it was skipped."""
+    prepared = prepare_cell(panel, treatment, "cancel_dollars", horizon)
+    return None if isinstance(prepared, str) else (prepared.cell, prepared.trimmed)
+
+
 def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path,
                   panel: pd.DataFrame | None = None) -> pd.DataFrame:
     """Write the tables and figures of the stage from the per-cell results.
@@ -220,7 +226,7 @@ def write_results(results: list[CellResult], flagged: list[CellResult], results_
                                 r.horizon, order.get(r.method, 99)))
     effects = effects_frame(records)
     if panel is not None:
-        effects = with_cancel_rate(effects, panel)
+        effects = with_cancel_rate(effects, lambda treatment, horizon: _estimated_sample(panel, treatment, horizon))
     effects.to_csv(results_dir / results_contract.EFFECTS_CSV, index=False)
     skipped = [row for res in results + flagged for row in res.skipped]
     pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "method", "n_units", "n_treated",

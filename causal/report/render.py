@@ -26,7 +26,7 @@ from analysis import paths
 from analysis.errors import InputError
 from causal.report.fallback import document_markdown, to_html, to_pdf
 from causal.report.notebook import run_document
-from causal.report.claims import write_claims
+from causal.report.sections.claims import write_claims
 from causal.report.inputs import RESULTS_ENV, load_memo_inputs
 from causal.report.tables import ASSETS_DIR
 

@@ -1,11 +1,12 @@
 """The executive summary, the recommendations and the claims appendix, printed from the claims.
 
-Every sentence here is a :class:`~causal.report.claims.Claim`'s sentence
-(:func:`causal.report.claims.memo_claims`); this module only arranges them.
+Every sentence here is a :class:`~causal.report.sections.claims.Claim`'s sentence
+(:func:`causal.report.sections.claims.memo_claims`); this module only arranges them.
 """
 from __future__ import annotations
 
 from causal.report.inputs import MemoInputs
+from causal.report.sections.claims import memo_claims, plain, section_text
 from causal.report.tables import pipe_table
 from causal.report.text import fmt_number, is_missing
 
@@ -18,16 +19,12 @@ QUESTIONS = (  # (section of the claims, question) in the order the summary asks
 
 def executive_summary(m: MemoInputs) -> str:
     """The answers of the brief, one bullet per question, each sentence from a claim."""
-    from causal.report.claims import memo_claims, section_text  # claims builds on the other sections
-
     claims = memo_claims(m)
     return "\n".join(f"- **{question}** {section_text(claims, section)}" for section, question in QUESTIONS)
 
 
 def recommendations(m: MemoInputs) -> str:
     """Recommendations for Customer Success and the Marketplace PM, each sentence from a claim."""
-    from causal.report.claims import memo_claims, section_text
-
     claims = memo_claims(m)
     return (f"**For Customer Success.** {section_text(claims, 'do')}\n\n"
             f"**For the Marketplace PM.** {section_text(claims, 'pm')}")
@@ -44,8 +41,6 @@ def _number_text(value) -> str:
 
 def claims_table(m: MemoInputs) -> str:
     """Appendix: every claim of the summary and recommendations, its numbers and the rule behind it."""
-    from causal.report.claims import memo_claims, plain
-
     rows = []
     where = {"matters": "Summary: do integrations matter?", "do": "Summary and recommendations: Customer Success",
              "usage": "Summary: usage", "pm": "Recommendations: Marketplace PM"}

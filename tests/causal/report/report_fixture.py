@@ -379,3 +379,37 @@ def pdf_text(path: Path) -> list[str]:
 def html_text_without_images(html: str) -> str:
     """The HTML with embedded data-URI images removed (they are not text)."""
     return re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", html)
+
+
+class _SectionText(HTMLParser):
+    """Visible text of each <section id=...> of the HTML (nested sections included in their parent)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.text = [], {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.stack.append(dict(attrs).get("id"))
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        for section in self.stack:
+            if section:
+                self.text[section] = self.text.get(section, "") + data
+
+
+def normal_text(text: str) -> str:
+    """Whitespace collapsed and typographic quotes made plain (pandoc's smart quotes)."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(text.split())
+
+
+def section_texts(html: str) -> dict:
+    """``{section id: its visible text}`` of a rendered memo, images removed."""
+    parser = _SectionText()
+    parser.feed(re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", html))
+    return {k: normal_text(v) for k, v in parser.text.items()}

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
-from causal.report.claims import build_claims, memo_claims, plain
+from causal.report.sections.claims import build_claims, memo_claims, plain
 from causal.report.inputs import load_memo_inputs
 from causal.report.render import render_report
-from tests.causal.report.report_fixture import write_fixture_results
+from tests.causal.report.report_fixture import normal_text, section_texts, write_fixture_results
 
 
 def _claims(results) -> dict:
@@ -120,7 +119,7 @@ def test_memo_reads_claims_json_only_when_built_from_the_same_inputs(results):
     fresh = build_claims(inputs)
     doctored = [c.to_dict() for c in fresh]
     doctored[0]["sentence"] = "A sentence from an older run."
-    from causal.report.claims import inputs_signature
+    from causal.report.sections.claims import inputs_signature
     (results / "claims.json").write_text(json.dumps({"inputs_sha256": inputs_signature(results), "claims": doctored}))
     assert memo_claims(inputs)[0].sentence == "A sentence from an older run."  # same inputs: the file is used
     _set_effect(results, "cancel", -0.01, -0.03, 0.01)  # the inputs changed: the file is stale
@@ -128,38 +127,6 @@ def test_memo_reads_claims_json_only_when_built_from_the_same_inputs(results):
 
 
 # --- the rendered memo against claims.json -------------------------------------------------------------
-class _SectionText(HTMLParser):
-    """Visible text of each <section id=...> of the HTML (nested sections included in their parent)."""
-
-    def __init__(self):
-        super().__init__()
-        self.stack, self.text = [], {}
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "section":
-            self.stack.append(dict(attrs).get("id"))
-
-    def handle_endtag(self, tag):
-        if tag == "section" and self.stack:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        for section in self.stack:
-            if section:
-                self.text[section] = self.text.get(section, "") + data
-
-
-def _normal(text: str) -> str:
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return " ".join(text.split())
-
-
-def _section_texts(html: str) -> dict:
-    parser = _SectionText()
-    parser.feed(re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", html))
-    return {k: _normal(v) for k, v in parser.text.items()}
-
-
 @pytest.fixture(scope="module")
 def degenerate_memo(tmp_path_factory):
     """A memo rendered from a folder whose targeting came out degenerate (status recorded by the stage)."""
@@ -176,18 +143,18 @@ def degenerate_memo(tmp_path_factory):
 def test_rendered_summary_and_recommendations_are_the_claims(degenerate_memo):
     results, html = degenerate_memo
     document = json.loads((results / "claims.json").read_text())
-    sections = _section_texts(html)
+    sections = section_texts(html)
     where = {"matters": ["executive-summary"], "usage": ["executive-summary"],
              "do": ["executive-summary", "recommendations"], "pm": ["recommendations"]}
     for claim in document["claims"]:
         for section in where[claim["section"]]:
-            assert _normal(plain(claim["sentence"])) in sections[section], (claim["id"], section)
-        assert _normal(plain(claim["sentence"])) in sections["claims"]  # the appendix lists it
+            assert normal_text(plain(claim["sentence"])) in sections[section], (claim["id"], section)
+        assert normal_text(plain(claim["sentence"])) in sections["claims"]  # the appendix lists it
 
 
 def test_rendered_memo_says_targeting_was_degenerate_and_recommends_nothing_from_it(degenerate_memo):
     _, html = degenerate_memo
-    sections = _section_texts(html)
+    sections = section_texts(html)
     assert "No targeting rule found: the rule targets every customer." in sections["recommendations"]
     assert "came out degenerate in this run" in sections["segments"]
     for section in ("executive-summary", "recommendations"):

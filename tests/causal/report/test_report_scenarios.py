@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from causal.report.render import render_report
-from tests.causal.report.report_fixture import assert_number_matches_effects, marked_numbers
-from tests.causal.report.test_report_claims import _normal, _section_texts
+from tests.causal.report.report_fixture import (assert_number_matches_effects, marked_numbers, normal_text,
+                                                section_texts)
 
 pytestmark = pytest.mark.slow
 N_CUSTOMERS, SEED = 2_000, 5
@@ -30,7 +30,7 @@ def scenario_memo(request, tmp_path_factory):
     run_pipeline(data_dir=base / "data", results_dir=base / "results", processed_dir=base / "processed",
                  seed=SEED, jobs=1, stages="data,panel,estimate,segments")
     html, _ = render_report(base / "results", base / "reports", engine="fallback")
-    return base / "results", _section_texts(html.read_text()), html.read_text()
+    return base / "results", section_texts(html.read_text()), html.read_text()
 
 
 def _headline(results, outcome: str) -> pd.Series:
@@ -72,5 +72,5 @@ def test_recommendations_agree_with_the_tables(scenario_memo):
 
 def test_summary_dollars_are_per_1000_adoptions(scenario_memo):
     results, sections, _ = scenario_memo
-    summary = _normal(sections["executive-summary"])
+    summary = normal_text(sections["executive-summary"])
     assert "1,000 adoptions" in summary and " a year" not in summary
