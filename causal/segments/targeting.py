@@ -184,8 +184,11 @@ def rule_text(rule: PolicyRule, unit_label: str) -> str:
     for leaf in ordered:
         where = " and ".join(_condition_text(*c) for c in leaf["conditions"]) or "every customer"
         verb = "TARGET" if leaf["target"] else "skip  "
+        value = PER * leaf["predicted_benefit"]
+        amount = (f"${value:,.0f} of MRR kept" if unit_label.startswith("$") else f"{value:.1f} {unit_label}"
+                  ).replace("$-", "-$")
         lines.append(f"{verb} {where}: {leaf['share']:.0%} of training customer-months, predicted "
-                     f"{PER * leaf['predicted_benefit']:.1f} {unit_label} per {PER:,} adopting")
+                     f"{amount} per {PER:,} adopting")
     return "\n".join(lines)
 
 
