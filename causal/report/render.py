@@ -26,7 +26,8 @@ from analysis import paths
 from analysis.errors import InputError
 from causal.report.fallback import document_markdown, to_html, to_pdf
 from causal.report.notebook import run_document
-from causal.report.inputs import RESULTS_ENV
+from causal.report.sections.claims import write_claims
+from causal.report.inputs import RESULTS_ENV, load_memo_inputs
 from causal.report.tables import ASSETS_DIR
 
 HTML_NAME = "memo.html"
@@ -77,6 +78,7 @@ def render_report(results_dir: Path, out_dir: Path, engine: str | None = None,
         raise InputError(str(results_dir), None, None,
                          "expected a results folder written by `python -m causal run`; it does not exist")
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_claims(load_memo_inputs(results_dir))  # the memo reads claims.json (built from the same inputs)
     html_path, pdf_path = out_dir / HTML_NAME, out_dir / PDF_NAME
     timings = {} if timings is None else timings
     if choose_engine(engine) == "quarto":

@@ -16,13 +16,16 @@ import pandas as pd
 MINUS = "\u2212"
 DOLLAR = "\\$"  # escaped: a bare $ starts TeX math in pandoc and Quarto markdown
 BINARY = ("cancel", "upgrade")
+RATES = BINARY + ("cancel_rate",)  # shown in percentage points
 OUTCOME_PHRASES = {
+    "cancel_rate": "the dollar cancellation rate (cancelled MRR as a share of beginning MRR)",
     "cancel": "the chance a customer cancels (fully or in part)",
     "upgrade": "the chance a customer moves up a tier",
     "cancel_dollars": "cancelled MRR per customer",
     "mrr_change": "the change in MRR per customer",
 }
 OUTCOME_SHORT = {
+    "cancel_rate": "Dollar cancellation rate",
     "cancel": "Cancellation",
     "upgrade": "Upgrade",
     "cancel_dollars": "Cancelled MRR ($)",
@@ -103,7 +106,7 @@ def md_text(text: str) -> str:
 
 def scale_of(outcome: str) -> tuple[float, str]:
     """Multiplier and unit for an outcome's effects: points for rates, dollars for money."""
-    if outcome in BINARY:
+    if outcome in RATES:
         return 100.0, "percentage points"
     return 1.0, "dollars"
 
@@ -114,9 +117,9 @@ def decimals_for(values: list[float], outcome: str) -> int:
     finite = [abs(float(v)) * factor for v in values if not is_missing(v) and math.isfinite(float(v))]
     largest = max(finite, default=0.0)
     if largest >= 10:
-        return 1 if outcome in BINARY else 0
+        return 1 if outcome in RATES else 0
     if largest >= 1:
-        return 1 if outcome in BINARY else 2
+        return 1 if outcome in RATES else 2
     return 2
 
 
@@ -149,10 +152,10 @@ def effect_parts(row, mark: bool = False, absolute_estimate: bool = False) -> di
         value = float(row[field]) * factor
         absolute = absolute_estimate and field == "estimate"
         text = fmt_number(abs(value) if absolute else value, decimals)
-        if outcome not in BINARY and text != "n/a":
+        if outcome not in RATES and text != "n/a":
             text = text.replace(MINUS, MINUS + DOLLAR, 1) if text.startswith(MINUS) else DOLLAR + text
         parts[field] = marked(row, field, text, absolute) if mark else text
-    parts["unit"] = unit if outcome in BINARY else ""
+    parts["unit"] = unit if outcome in RATES else ""
     return parts
 
 
@@ -217,7 +220,7 @@ def good_or_bad(outcome: str, how: str) -> str | None:
     """Whether a direction is good news for the business: ``"good"``, ``"bad"`` or None."""
     if how == "unclear":
         return None
-    good_down = outcome in ("cancel", "cancel_dollars")
+    good_down = outcome in ("cancel", "cancel_dollars", "cancel_rate")
     return "good" if (how == "down") == good_down else "bad"
 
 
@@ -227,7 +230,7 @@ def compare_naive(naive_row, adjusted_row) -> str:
     outcome = str(adjusted_row["outcome"])
     factor, unit = scale_of(outcome)
     decimals = decimals_for([naive, adjusted], outcome)
-    unit = f" {unit}" if outcome in BINARY else ""
+    unit = f" {unit}" if outcome in RATES else ""
     n_text = fmt_number(naive * factor, decimals)
     a_text = fmt_number(adjusted * factor, decimals)
     if direction(adjusted_row) == "unclear" and direction(naive_row) != "unclear":

@@ -43,6 +43,7 @@ STRATIFIED_OUTCOMES = ("cancel", "upgrade")
 VARIANTS = ("marketplace", "custom")
 VARIANT_OUTCOMES = ("cancel", "upgrade")
 POLICY_OUTCOME, POLICY_HORIZONS = "cancel", (3, 2, 1)  # the longest horizon available
+RULE_OUTCOME = "cancel_dollars"  # the rule is learnt on MRR kept, the company's metric
 MIN_CELL_ARM = 50  # a cell needs this many treated and untreated customer-months per fold
 
 
@@ -168,7 +169,7 @@ def _policy_cells(scores: dict) -> tuple[DRScores, DRScores | None] | None:
     for horizon in POLICY_HORIZONS:
         found = scores.get((PRIMARY_TREATMENT, POLICY_OUTCOME, horizon))
         if found is not None:
-            dollars = scores.get((PRIMARY_TREATMENT, "cancel_dollars", horizon))
+            dollars = scores.get((PRIMARY_TREATMENT, RULE_OUTCOME, horizon))
             return found[0], dollars[0] if dollars else None
     return None
 
@@ -206,6 +207,11 @@ def _write_no_rule(results_dir: Path, reason: str) -> None:
 def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dict[str, dict]]:
     """Learn the rule on training customers, value it and validate the ranking on held-out ones.
 
+    The rule is learnt on the company's metric: MRR kept (the effect on
+    ``cancel_dollars``, sign flipped) at the longest horizon with a cancellation
+    cell; only when that cell is missing is it learnt on cancellations. Both
+    values (MRR kept and cancellations avoided) are reported for every strategy.
+
     Returns
     -------
     (dict, dict)
@@ -219,26 +225,28 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
         _write_no_rule(results_dir, reason)
         return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
     cancel, dollars = found
-    cell = scores[(cancel.treatment, cancel.outcome, cancel.horizon)][1]
-    train_scores = targeting.training_scores(cell, cancel.folds, seed)
-    predicted = targeting.fit_effect_model(cell, train_scores, cancel.folds, seed)
-    train, held = cancel.folds == targeting.TRAIN_FOLD, cancel.folds == targeting.HELDOUT_FOLD
+    learn = dollars if dollars is not None else cancel
+    cell = scores[(learn.treatment, learn.outcome, learn.horizon)][1]
+    train_scores = targeting.training_scores(cell, learn.folds, seed)
+    predicted = targeting.fit_effect_model(cell, train_scores, learn.folds, seed)
+    train, held = learn.folds == targeting.TRAIN_FOLD, learn.folds == targeting.HELDOUT_FOLD
     spread = _spread_reason(predicted[held], targeting.RANKING_GROUPS)
     if spread is not None:  # DRTester's BLP and calibration need spread; a tree on a constant has one leaf
         reason = f"{spread}: {NO_RULE}"
         _write_no_rule(results_dir, reason)
         return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
-    features, levels = targeting.interpretable_features(cancel.rows.loc[train])
+    features, levels = targeting.interpretable_features(learn.rows.loc[train])
     benefit = -predicted[train]
     tree = targeting.fit_policy_tree(features, benefit, seed)
-    rule = targeting.tree_rule(tree, list(features.columns), benefit, cancel, levels)
-    share_train = float(targeting.targeted_mask(rule, cancel.rows.loc[train]).mean())
-    share_heldout = float(targeting.targeted_mask(rule, cancel.rows.loc[held]).mean())
-    validation, curves = targeting.ranking_validation(cancel, train_scores, predicted, seed)
+    rule = targeting.tree_rule(tree, list(features.columns), benefit, learn, levels)
+    share_train = float(targeting.targeted_mask(rule, learn.rows.loc[train]).mean())
+    share_heldout = float(targeting.targeted_mask(rule, learn.rows.loc[held]).mean())
+    validation, curves = targeting.ranking_validation(learn, train_scores, predicted, seed)
     validation.to_csv(results_dir / results_contract.RANKING_VALIDATION_CSV, index=False)
     pd.concat([frame.assign(curve=name) for name, frame in curves.items()], ignore_index=True).to_csv(
         results_dir / results_contract.TARGETING_CURVES_CSV, index=False)
-    targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", cancel.horizon)
+    targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", learn.horizon,
+                             learn.outcome)
     statuses = {"ranking_validation": _output("ok")}
     degenerate = _degenerate_rule_reason(share_train, share_heldout)
     if degenerate is not None:
@@ -250,21 +258,22 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
     (results_dir / results_contract.TARGETING_RULE_JSON).write_text(rule.to_json())
     (results_dir / results_contract.TARGETING_RULE_TXT).write_text(_targeting_text(rule, values, validation))
     targeting.policy_tree_figure(tree, list(features.columns), results_dir / results_contract.FIGURES_DIR / "policy_tree.png",
-                                 cancel.horizon)
+                                 learn.horizon, learn.outcome)
     statuses["targeting"] = _output("ok")
     return {"rule": rule, "values": values, "validation": validation}, statuses
 
 
 def _targeting_text(rule, values: pd.DataFrame, validation: pd.DataFrame) -> str:
     h = rule.horizon
+    learnt_on = "MRR kept (cancelled MRR avoided)" if rule.outcome == RULE_OUTCOME else "cancellations avoided"
     lines = [
         f"Targeting rule: whom to encourage to adopt an integration (treatment '{rule.treatment}', "
-        f"outcome: cancellation within {h} month(s))",
+        f"learnt on: {learnt_on} within {h} month(s))",
         "Learnt on half of the customers: an effect model (DR-learner) fitted to their doubly robust scores,",
         "summarised by a depth-2 tree on segment, tier, employee size, integration count and MRR; leaves with",
         "an above-average predicted benefit are targeted.",
         "",
-        targeting.rule_text(rule, "cancellations avoided"),
+        targeting.rule_text(rule, "$ MRR kept" if rule.outcome == RULE_OUTCOME else "cancellations avoided"),
         "",
         "Value on the other half of the customers (held out), per 1,000 customer-months whose adoption the push",
         "brings about (95% interval, bootstrap over customers):",

@@ -185,8 +185,11 @@ def rule_text(rule: PolicyRule, unit_label: str) -> str:
     for leaf in ordered:
         where = " and ".join(_condition_text(*c) for c in leaf["conditions"]) or "every customer"
         verb = "TARGET" if leaf["target"] else "skip  "
+        value = PER * leaf["predicted_benefit"]
+        amount = (f"${value:,.0f} of MRR kept" if unit_label.startswith("$") else f"{value:.1f} {unit_label}"
+                  ).replace("$-", "-$")
         lines.append(f"{verb} {where}: {leaf['share']:.0%} of training customer-months, predicted "
-                     f"{PER * leaf['predicted_benefit']:.1f} {unit_label} per {PER:,} adopting")
+                     f"{amount} per {PER:,} adopting")
     return "\n".join(lines)
 
 
@@ -315,8 +318,15 @@ def ranking_validation(scores: DRScores, train_scores: DRScores, predicted_effec
     return metrics, curves
 
 
-def policy_tree_figure(tree: DecisionTreeRegressor, feature_names: list[str], path, horizon: int) -> None:
-    """Draw the policy tree (predicted cancellations avoided per 1,000 adopting, per leaf)."""
+def _benefit_words(outcome: str) -> str:
+    if outcome == "cancel_dollars":
+        return "MRR kept (cancelled MRR avoided, $)"
+    return "reduction in the probability of cancelling"
+
+
+def policy_tree_figure(tree: DecisionTreeRegressor, feature_names: list[str], path, horizon: int,
+                       outcome: str = "cancel") -> None:
+    """Draw the policy tree (predicted benefit per adopting customer-month, per leaf)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -326,14 +336,14 @@ def policy_tree_figure(tree: DecisionTreeRegressor, feature_names: list[str], pa
     fig, ax = plt.subplots(figsize=(11, 5))
     plot_tree(tree, feature_names=feature_names, filled=True, impurity=False, proportion=True, precision=4,
               rounded=True, fontsize=8, ax=ax)
-    ax.set_title(f"Policy tree: predicted reduction in the probability of cancelling within {horizon} month(s)\n"
+    ax.set_title(f"Policy tree: predicted {_benefit_words(outcome)} within {horizon} month(s)\n"
                  "(value = benefit per customer-month; leaves above the average are targeted)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
 
 
-def ranking_figure(curves: dict, path, horizon: int) -> None:
+def ranking_figure(curves: dict, path, horizon: int, outcome: str = "cancel") -> None:
     """QINI and TOC curves of the effect model on held-out customers, with pointwise 95% bands."""
     import matplotlib
 
@@ -350,7 +360,7 @@ def ranking_figure(curves: dict, path, horizon: int) -> None:
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel("% of customer-months targeted (highest predicted benefit first)")
         ax.set_title(f"{name.upper()} curve (held-out customers)")
-    axes[0].set_ylabel("gain over random (cancellations avoided per adopter)")
+    axes[0].set_ylabel(f"gain over random ({_benefit_words(outcome)} per adopter)")
     calibration = curves["calibration"]
     axes[2].errorbar(calibration["g_cate"], calibration["gate"], yerr=1.96 * calibration["se_gate"], fmt="o")
     lim = [min(calibration["g_cate"].min(), calibration["gate"].min()),
@@ -359,7 +369,8 @@ def ranking_figure(curves: dict, path, horizon: int) -> None:
     axes[2].set_xlabel("predicted benefit (group mean)")
     axes[2].set_ylabel("doubly robust benefit (group mean)")
     axes[2].set_title("Calibration by quartile of predicted benefit")
-    fig.suptitle(f"Does the effect model rank customers well? (cancellation within {horizon} month(s))", fontsize=10)
+    fig.suptitle(f"Does the effect model rank customers well? ({_benefit_words(outcome)} within {horizon} month(s))",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)

@@ -16,11 +16,11 @@ from causal.report.sections.robustness import (
     sensitivity_text,
 )
 from causal.report.sections.segments import marketplace_section, segments_section
-from causal.report.sections.summary import executive_summary, recommendations
+from causal.report.sections.summary import claims_table, executive_summary, recommendations
 from causal.report.sections.targeting import dollars_section, targeting_section
 
 __all__ = [
-    "banner", "data_section", "dollars_section", "effects_section", "executive_summary", "flagged_sensitivity",
+    "banner", "claims_table", "data_section", "dollars_section", "effects_section", "executive_summary", "flagged_sensitivity",
     "load", "marketplace_section", "naive_vs_causal", "provenance", "recommendations", "refutations_section",
     "run_details", "segments_section", "sensitivity_text", "targeting_section", "trends_section",
 ]

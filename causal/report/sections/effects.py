@@ -140,7 +140,7 @@ def effects_section(m: MemoInputs) -> str:
     if m.effects is None:
         return not_available("effect estimates (effects.csv)")
     rows, sentences, methods_used = [], [], set()
-    for outcome in ("cancel", "upgrade", "cancel_dollars", "mrr_change"):
+    for outcome in ("cancel_rate", "cancel_dollars", "cancel", "upgrade", "mrr_change"):
         for horizon in sorted(select_effects(m.effects, treatment=PRIMARY, outcome=outcome)["horizon"].unique()):
             row = best_effect(m.effects, PRIMARY, outcome, int(horizon))
             if row is None:
@@ -153,14 +153,15 @@ def effects_section(m: MemoInputs) -> str:
             methods_used.add(METHOD_NAMES.get(row["method"], row["method"]))
         for horizon in (1,):
             row = best_effect(m.effects, PRIMARY, outcome, horizon)
-            if row is not None and outcome in ("cancel", "upgrade"):
+            if row is not None and outcome in ("cancel_rate", "cancel", "upgrade"):
                 sentences.append(effect_sentence(row))
     if not rows:
         return not_available(f"estimates for treatment '{PRIMARY}'")
     table = pipe_table(["Outcome", "Window", "Effect (95% interval)", "Reading", "Customer-months",
                         "Adoption months"], rows, ["l", "l", "r", "l", "r", "l"])
     return "\n\n".join([" ".join(sentences), table,
-                        f"*Rates in percentage points; money in dollars per customer-month. Estimator: "
+                        f"*Rates in percentage points (the dollar cancellation rate: points of beginning MRR); money in "
+                        f"dollars per customer-month. Estimator: "
                         f"{', '.join(sorted(methods_used))}. \"Cannot tell\": the interval includes zero.*"])
 
 def _cohort_span(cohorts) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from causal.report.inputs import MemoInputs
+from causal.report.status import stage_status
 from causal.report.sections.front import PRIMARY
 from causal.report.tables import (
     best_effect,
@@ -122,6 +123,9 @@ def segments_section(m: MemoInputs) -> str:
     parts = [figure(m.figure("forest"), "Effect of adopting an integration, by segment (95% intervals)",
                     width="90%")]
     seg = m.effects_by_segment
+    status = stage_status(m, "segments", "segment_effects", present=seg is not None and len(seg) > 0)
+    if not status.usable and status.status != "missing":
+        return status.sentence("effects by segment")
     if seg is None or not len(seg):
         parts.append(not_available("effects by segment (effects_by_segment.csv)"))
         return "\n\n".join(parts)
@@ -153,6 +157,9 @@ def marketplace_rows(m: MemoInputs, outcome: str = "cancel", horizon: int = 1):
 
 def marketplace_section(m: MemoInputs) -> str:
     """Marketplace apps against custom integrations, side by side with their difference."""
+    status = stage_status(m, "segments", "marketplace_vs_custom", present=m.marketplace_vs_custom is not None)
+    if not status.usable and status.status != "missing":
+        return status.sentence("comparison of marketplace apps with custom integrations")
     rows, parts = [], []
     for outcome in ("cancel", "upgrade"):
         for horizon in (1, 2, 3):

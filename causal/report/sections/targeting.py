@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from causal.report.inputs import MemoInputs
+from causal.report.status import stage_status, targeting_status
 from causal.report.tables import (
     frame_table,
     not_available,
@@ -27,19 +28,22 @@ def _targeting_values(m: MemoInputs) -> pd.DataFrame | None:
         return None
     return frame
 
-def targeting_verdict(m: MemoInputs) -> tuple[str | None, pd.Series | None]:
-    """Whether the rule beats random targeting on held-out customers: better / unclear / worse."""
+def targeting_value(m: MemoInputs, strategy: str, metric: str) -> pd.Series | None:
+    """One row of targeting.csv (strategy, metric), or None."""
     values = _targeting_values(m)
     if values is None:
+        return None
+    row = values[(values["strategy"] == strategy) & (values["metric"] == metric)]
+    return row.iloc[0] if len(row) else None
+
+def targeting_verdict(m: MemoInputs, metric: str = "mrr_kept_per_1000") -> tuple[str | None, pd.Series | None]:
+    """Whether the rule beats random targeting on held-out customers (MRR kept): better / unclear / worse."""
+    row = targeting_value(m, "policy_rule_minus_random", metric)
+    if row is None:
         return None, None
-    row = values[(values["strategy"] == "policy_rule_minus_random")
-                 & (values["metric"] == "cancellations_avoided_per_1000")]
-    if not len(row):
-        return None, None
-    row = row.iloc[0]
     return {"up": "better", "down": "worse", "unclear": "unclear"}[direction(row)], row
 
-def targeting_rule_lines(m: MemoInputs) -> list[str]:
+def targeting_rule_lines(m: MemoInputs, with_detail: bool = True) -> list[str]:
     """The targeted groups in words (lines starting with TARGET in targeting_rule.txt)."""
     if not m.targeting_rule:
         return []
@@ -49,16 +53,26 @@ def targeting_rule_lines(m: MemoInputs) -> list[str]:
         body = line[len("TARGET "):].strip()
         where, _, detail = body.partition(": ")
         who = "every customer" if where.strip() == "every customer" else f"customers with {where}"
-        groups.append(md_text(f"{who} ({detail})" if detail else body))
+        groups.append(md_text(f"{who} ({detail})" if detail and with_detail else who))
     return groups
+
+def _learnt_on(m: MemoInputs) -> str:
+    text = m.targeting_rule or ""
+    return "avoid the most cancellations" if "learnt on: cancellations" in text or "outcome: cancellation" in text \
+        else "keep the most MRR (cancelled MRR avoided)"
 
 def targeting_section(m: MemoInputs) -> str:
     """The targeting rule in words and what it buys against random targeting and today's adopters."""
+    status = targeting_status(m)
+    if not status.usable:
+        if status.status == "missing":
+            return not_available("targeting rule (targeting.csv)")
+        return "No targeting rule found. " + status.sentence("targeting step")
     parts = []
     rule = targeting_rule_lines(m)
     if rule:
-        parts.append("**The rule.** A shallow decision tree, learnt on half of the customers, picks the groups "
-                     "where adoption is predicted to avoid the most cancellations: " + "; ".join(rule) + ".")
+        parts.append(f"**The rule.** A shallow decision tree, learnt on half of the customers, picks the groups "
+                     f"where adoption is predicted to {_learnt_on(m)}: " + "; ".join(rule) + ".")
     elif m.targeting_rule:
         parts.append(f"**The rule.** {md_text(m.targeting_rule.splitlines()[0])}")
     else:
@@ -70,15 +84,15 @@ def targeting_section(m: MemoInputs) -> str:
         return "\n\n".join(parts)
     verdict, diff = targeting_verdict(m)
     if verdict is not None:
-        numbers = (f"{fmt_number(diff['estimate'], 1)} ({fmt_number(diff['ci_low'], 1)} to "
-                   f"{fmt_number(diff['ci_high'], 1)})")
+        numbers = (f"{fmt_dollars(diff['estimate'])} ({fmt_dollars(diff['ci_low'])} to "
+                   f"{fmt_dollars(diff['ci_high'])})")
         parts.append({
-            "better": f"On the other half of the customers, the rule avoids more cancellations per 1,000 "
-                      f"adoptions than encouraging customers at random: {numbers} more.",
-            "unclear": f"On the other half of the customers, the rule does not reliably beat encouraging "
-                       f"customers at random (difference per 1,000 adoptions: {numbers}); we do not recommend "
-                       f"narrowing the push to it yet.",
-            "worse": f"On the other half of the customers, the rule does worse than encouraging customers at "
+            "better": f"On the other half of the customers, the rule keeps more MRR per 1,000 adoptions than "
+                      f"encouraging customers at random: {numbers} more.",
+            "unclear": f"On the other half of the customers, the rule does not reliably keep more MRR than "
+                       f"encouraging customers at random (difference per 1,000 adoptions: {numbers}); no group "
+                       f"stands out.",
+            "worse": f"On the other half of the customers, the rule keeps less MRR than encouraging customers at "
                      f"random (difference per 1,000 adoptions: {numbers}); do not use it.",
         }[verdict])
     names = {"policy_rule": "Customers the rule picks", "random": "Customers at random",
@@ -86,7 +100,7 @@ def targeting_section(m: MemoInputs) -> str:
     rows = []
     for strategy, name in names.items():
         cells = [name]
-        for metric, dollars in (("cancellations_avoided_per_1000", False), ("mrr_kept_per_1000", True)):
+        for metric, dollars in (("mrr_kept_per_1000", True), ("cancellations_avoided_per_1000", False)):
             found = values[(values["strategy"] == strategy) & (values["metric"] == metric)]
             if not len(found):
                 cells.append("")
@@ -100,8 +114,9 @@ def targeting_section(m: MemoInputs) -> str:
         cells.append(fmt_percent(share.iloc[0]["share_targeted"], 0) if len(share) else "")
         rows.append(cells)
     horizon = values["horizon"].iloc[0] if "horizon" in values.columns else None
-    parts.append(pipe_table(["Whom Customer Success encourages", "Cancellations avoided per 1,000 adoptions",
-                             "MRR kept per 1,000 adoptions", "Share of customers"], rows, ["l", "r", "r", "r"]))
+    parts.append(pipe_table(["Whom Customer Success encourages", "MRR kept per 1,000 adoptions",
+                             "Cancellations avoided per 1,000 adoptions", "Share of customers"], rows,
+                            ["l", "r", "r", "r"]))
     parts.append(f"*Measured on held-out customers{', ' + window_phrase(horizon) if horizon is not None else ''}, "
                  f"with 95% intervals. Values are per adoption the push brings about: a push that does not "
                  f"lead to an adoption changes nothing.*")
@@ -134,11 +149,15 @@ def dollars_sentence(m: MemoInputs) -> str | None:
     return f"no reliable dollar figure yet: {fmt_dollars(value)} of MRR a year, but the {interval} includes zero"
 
 def dollars_section(m: MemoInputs) -> str:
-    """MRR retained, with intervals and the assumptions in words."""
+    """MRR retained if every non-adopting paying customer adopted (an upper bound), with the assumptions."""
+    status = stage_status(m, "segments", "dollars", present=dollar_figures(m) is not None)
+    if not status.usable:
+        if status.status == "missing":
+            return not_available("dollar figures (dollars.csv)")
+        return status.sentence("dollar figures")
     d = dollar_figures(m)
-    if d is None:
-        return not_available("dollar figures (dollars.csv)")
-    parts = [f"**What it is worth.** {dollars_sentence(m)[:1].upper()}{dollars_sentence(m)[1:]}."]
+    sentence = dollars_sentence(m)
+    parts = [f"**Upper bound: if every non-adopting paying customer adopted.** {sentence[:1].upper()}{sentence[1:]}."]
     base = d.get("base_customers_per_month")
     effect = d.get("effect_per_customer_month")
     if base is not None and effect is not None:

@@ -26,6 +26,7 @@ OUTCOMES = ("cancel", "upgrade", "cancel_dollars", "mrr_change")
 # True effects the fixture plants (per eligible customer-month); naive is confounded.
 PLANTED = {"cancel": -0.012, "upgrade": 0.018, "cancel_dollars": -4.0, "mrr_change": 9.0}
 NAIVE_BIAS = {"cancel": -0.02, "upgrade": 0.03, "cancel_dollars": -6.0, "mrr_change": 25.0}
+MEAN_MRR = 400.0  # mean beginning MRR of the customer-months: cancel_rate = cancel_dollars / MEAN_MRR
 SE = {"cancel": 0.003, "upgrade": 0.004, "cancel_dollars": 1.2, "mrr_change": 3.0}
 
 
@@ -71,7 +72,12 @@ def _effects(rng: np.random.Generator) -> pd.DataFrame:
                 "ci_high": estimate + 1.96 * se, "se": se, "n_units": 70_000, "n_treated": 15_000,
                 "cohorts": ";".join(MONTHS[:5]), "interval": "cluster-robust by customer",
             })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    dollars = frame[frame.outcome == "cancel_dollars"].copy()  # the estimate stage's derived rows
+    dollars["outcome"] = "cancel_rate"
+    for column in ("estimate", "ci_low", "ci_high", "se"):
+        dollars[column] = dollars[column] / MEAN_MRR
+    return pd.concat([frame, dollars], ignore_index=True)
 
 
 def _refutations(effects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -157,6 +163,8 @@ def _targeting() -> pd.DataFrame:
         ("policy_rule", "mrr_kept_per_1000"): (21_000.0, 9_000.0, 33_000.0, 0.31),
         ("random", "mrr_kept_per_1000"): (8_000.0, 2_000.0, 14_000.0, 1.0),
         ("todays_adopters", "mrr_kept_per_1000"): (6_000.0, -500.0, 12_500.0, 0.18),
+        ("policy_rule_minus_random", "mrr_kept_per_1000"): (13_000.0, 3_000.0, 23_000.0, None),
+        ("policy_rule_minus_todays_adopters", "mrr_kept_per_1000"): (15_000.0, 4_000.0, 26_000.0, None),
     }
     return pd.DataFrame([{"treatment": "any", "horizon": 3, "strategy": s, "metric": m, "estimate": e,
                           "ci_low": lo, "ci_high": hi, "share_targeted": share, "n_units": 5_000,
@@ -254,11 +262,11 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
     files["marketplace_vs_custom.csv"] = _marketplace_vs_custom(effects)
     files["targeting.csv"] = _targeting()
     files["targeting_rule.txt"] = (
-        "Targeting rule: whom to encourage to adopt an integration (treatment 'any', outcome: cancellation "
-        "within 3 month(s))\n\n"
+        "Targeting rule: whom to encourage to adopt an integration (treatment 'any', learnt on: MRR kept "
+        "(cancelled MRR avoided) within 3 month(s))\n\n"
         "TARGET tier Starter / Basic and at most 2 integrations: 31% of training customer-months, predicted "
-        "41.0 cancellations avoided per 1,000 adopting\n"
-        "skip   tier Pro / Enterprise: 69% of training customer-months, predicted 8.0 cancellations avoided "
+        "21000.0 $ MRR kept per 1,000 adopting\n"
+        "skip   tier Pro / Enterprise: 69% of training customer-months, predicted 4000.0 $ MRR kept "
         "per 1,000 adopting\n\n  $ MRR kept             rule      21000.0 [9000.0, 33000.0]")
     dollars = _dollars()
     files["dollars.csv"] = dollars
@@ -378,3 +386,37 @@ def pdf_text(path: Path) -> list[str]:
 def html_text_without_images(html: str) -> str:
     """The HTML with embedded data-URI images removed (they are not text)."""
     return re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", html)
+
+
+class _SectionText(HTMLParser):
+    """Visible text of each <section id=...> of the HTML (nested sections included in their parent)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.text = [], {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.stack.append(dict(attrs).get("id"))
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        for section in self.stack:
+            if section:
+                self.text[section] = self.text.get(section, "") + data
+
+
+def normal_text(text: str) -> str:
+    """Whitespace collapsed and typographic quotes made plain (pandoc's smart quotes)."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(text.split())
+
+
+def section_texts(html: str) -> dict:
+    """``{section id: its visible text}`` of a rendered memo, images removed."""
+    parser = _SectionText()
+    parser.feed(re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", html))
+    return {k: normal_text(v) for k, v in parser.text.items()}

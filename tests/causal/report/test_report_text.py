@@ -118,19 +118,21 @@ def test_segment_text_names_groups_with_clear_benefit(tmp_path, monkeypatch):
     assert "A clear benefit in" in text and "NAM High-touch (team)" in text
 
 
-def test_targeting_text_follows_the_held_out_comparison(tmp_path):
+def test_targeting_text_follows_the_held_out_comparison_in_mrr(tmp_path):
     results = write_fixture_results(tmp_path / "results")
     assert targeting_verdict(load_memo_inputs(results))[0] == "better"
-    assert "where it pays most: customers with tier Starter / Basic and at most 2 integrations (31%" in recommendations(
+    assert "where it pays most: customers with tier Starter / Basic and at most 2 integrations:" in recommendations(
         load_memo_inputs(results))
     values = pd.read_csv(results / "targeting.csv")
-    beats = (values.strategy == "policy_rule_minus_random") & (values.metric == "cancellations_avoided_per_1000")
-    values.loc[beats, ["estimate", "ci_low", "ci_high"]] = [5.0, -12.0, 22.0]
-    values.to_csv(results / "targeting.csv", index=False)
+    beats = (values.strategy == "policy_rule_minus_random") & (values.metric == "mrr_kept_per_1000")
+    values.loc[beats, ["estimate", "ci_low", "ci_high"]] = [-4_700.0, -9_000.0, -300.0]  # more cancellations
+    values.to_csv(results / "targeting.csv", index=False)  # avoided (counts still favour the rule), less MRR
     inputs = load_memo_inputs(results)
-    assert targeting_verdict(inputs)[0] == "unclear"
-    assert "does not reliably beat" in targeting_section(inputs)
-    assert "Offer it broadly" in recommendations(inputs) and "Start with" not in recommendations(inputs)
+    assert targeting_verdict(inputs)[0] == "worse"
+    assert targeting_verdict(inputs, "cancellations_avoided_per_1000")[0] == "better"
+    assert "keeps less MRR than encouraging customers at random" in targeting_section(inputs)
+    text = recommendations(inputs)
+    assert "No group stands out" in text and "so offer it broadly" in text and "Start with" not in text
 
 
 def test_dollar_sentence_says_no_reliable_figure_when_interval_covers_zero(tmp_path):
