@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis import results_contract, schema
 from analysis.data.model import model_path
 from causal.estimate.records import EffectRecord
 
@@ -177,3 +177,12 @@ def effect_records(result: EventStudyResult) -> list[EffectRecord]:
             se=row.se, n_units=int(row.n_units), n_treated=int(row.n_treated), cohorts=row.cohorts,
             interval=INTERVAL + "; cohorts combined with the perfectly-correlated bound"))
     return records
+
+
+def write_event_study(panel: pd.DataFrame, processed_dir: Path, results_dir: Path) -> list[EffectRecord]:
+    """Run the event study, write ``event_study.csv`` and ``event_study_skipped.csv``; the effect rows."""
+    result = run_event_study(panel, processed_dir)
+    result.group_time.to_csv(Path(results_dir) / results_contract.EVENT_STUDY_CSV, index=False)
+    pd.DataFrame(result.skipped, columns=["cohort", "reason"]).to_csv(
+        Path(results_dir) / results_contract.EVENT_STUDY_SKIPPED_CSV, index=False)
+    return effect_records(result)

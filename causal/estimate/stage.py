@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import results_contract, schema
-from causal.estimate import balance, estimators
+from causal.estimate import balance, estimators, event_study
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.graph import draw_causal_graph
 from causal.estimate.records import EffectRecord, effects_frame
@@ -196,7 +196,8 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
     flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
                         [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
-    effects = write_results(results, flagged, results_dir)
+    study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
+    effects = write_results(results, flagged, results_dir, extra_records=study)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
               "trimming": [balance.TRIM_LOW, balance.TRIM_HIGH], "min_treated": MIN_TREATED,
@@ -206,13 +207,14 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     return effects
 
 
-def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path) -> pd.DataFrame:
-    """Write the tables and figures of the stage from the per-cell results."""
+def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path,
+                  extra_records: list[EffectRecord] = ()) -> pd.DataFrame:
+    """Write the tables and figures of the stage from the per-cell results (``extra_records`` last)."""
     records = [r for res in results for r in res.records]
     order = {m: i for i, m in enumerate(METHODS)}
     records.sort(key=lambda r: (schema.TREATMENTS.index(r.treatment), schema.OUTCOMES.index(r.outcome),
                                 r.horizon, order.get(r.method, 99)))
-    effects = effects_frame(records)
+    effects = effects_frame(records + list(extra_records))
     effects.to_csv(results_dir / results_contract.EFFECTS_CSV, index=False)
     skipped = [row for res in results + flagged for row in res.skipped]
     pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "method", "n_units", "n_treated",

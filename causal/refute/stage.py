@@ -20,6 +20,7 @@ from analysis.errors import InputError
 from causal.estimate.records import EffectRecord, RefutationRecord
 from causal.estimate.stage import prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
+from causal.refute.design_checks import design_check_records
 from causal.refute.refuters import DEFAULT_SIMULATIONS, refute_estimate, write_refutations
 
 
@@ -68,9 +69,11 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     cached_panel(processed_dir)  # a missing or malformed panel is a one-line input error here
     originals = {key: effects[key] for key in primary_keys() if key in effects}
     records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs)
-    frame = write_refutations(records, results_dir)
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}
+    records += design_check_records(cached_panel(processed_dir), results_dir, effects, originals, seed,
+                                    n_bootstrap=int(config.get("n_bootstrap", 200)))
+    frame = write_refutations(records, results_dir)
     config.update({"simulations": simulations})
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     return frame
