@@ -187,6 +187,11 @@ DESIGN_WORDS = {
 }
 
 
+_DESIGN_LABELS = {**METHOD_NAMES, **OUTCOME_SHORT, "event_study": "event study",
+                  "cancel_month": "Cancellation in the month", "cancel_dollars_month": "Cancelled MRR in the month ($)",
+                  "mrr_month": "MRR at month end ($)"}
+
+
 def design_section(m: MemoInputs) -> str:
     """The design checks and both strategies side by side: a table, the figure and what they mean."""
     ref = m.refutations
@@ -198,7 +203,8 @@ def design_section(m: MemoInputs) -> str:
         judged = group[group["passed"].notna()]
         n_pass = int((judged["passed"] == True).sum())  # noqa: E712
         shown = group.drop_duplicates(["method", "outcome"]).head(3)
-        values = "; ".join(f"{METHOD_NAMES.get(r['method'], r['method'])} {OUTCOME_SHORT.get(r['outcome'], r['outcome'])}: "
+        values = "; ".join(f"{_DESIGN_LABELS.get(r['method'], r['method'])} "
+                           f"{_DESIGN_LABELS.get(r['outcome'], r['outcome']).lower()}: "
                            f"{_points(float(r['new_effect']))} (p {fmt_number(float(r['p_value']), 3)})"
                            for _, r in shown.iterrows() if not is_missing(r.get("new_effect")))
         name, test = DESIGN_WORDS[refuter]
