@@ -46,6 +46,9 @@ SENSITIVITY_FLAGGED_CSV = "sensitivity_flagged.csv"
 SENSITIVITY_JSON = "sensitivity.json"
 REFUTATION_RERUNS_DIR = "refutations"  # python -m causal refute: one rerun-<time>-seed<N>-sims<N>/ folder per re-run
 RERUN_SETTINGS_JSON = "settings.json"  # inside a re-run folder, beside its refutations.csv and sensitivity.json
+EVENT_STUDY_CSV = "event_study.csv"  # group-time ATTs of the event study around first adoption, per cohort fit
+EVENT_STUDY_SKIPPED_CSV = "event_study_skipped.csv"  # adoption cohorts left out of the event study, with why
+DESIGN_CHECKS_PNG = "design_checks.png"  # inside FIGURES_DIR: design checks and both strategies side by side
 
 # --- segments stage ----------------------------------------------------------
 HETEROGENEITY_SUMMARY_JSON = "heterogeneity_summary.json"

@@ -79,6 +79,9 @@ SEGMENT_VARS = {  # segment_var in effects_by_segment.csv and truth.json -> pane
     "employee_size": "employee_size",
     "region": "region",
 }
+NEGATIVE_CONTROLS = (  # pre-period outcomes adoption in month t cannot cause; never covariates
+    "cancel_lag2",  # 1 when cancel_{t-2} > 0; NaN when t-2 is absent (the design check negative_control)
+)
 ELIGIBLE_CANCEL = "eligible_cancel"  # mrr_bom_t > 0
 ELIGIBLE_UPGRADE = "eligible_upgrade"  # tier known and below Enterprise at t
 

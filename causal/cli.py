@@ -23,7 +23,8 @@ EXIT_INPUT_ERROR = 2
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from analysis.simulator import simulate
 
-    summary = simulate(out_dir=Path(args.out), n_customers=args.customers, seed=args.seed)
+    summary = simulate(out_dir=Path(args.out), n_customers=args.customers, seed=args.seed,
+                       hidden_factor=args.hidden_factor)
     print(summary.describe() if hasattr(summary, "describe") else summary)
     return 0
 
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", required=True, help="folder for the three CSVs and truth.json")
     sim.add_argument("--customers", type=int, default=63_882, help="number of customers (default 63882)")
     sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument("--hidden-factor", type=float, default=0.0,
+                     help="strength of an unmeasured account factor raising adoption and lowering cancellation "
+                          "(default 0: none)")
     sim.set_defaults(func=_cmd_simulate)
 
     run = sub.add_parser("run", help="load, validate, model, build the panel, estimate, refute")

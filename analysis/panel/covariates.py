@@ -55,6 +55,21 @@ def covariate_arrays(arrays: CustomerMonthArrays) -> dict[str, np.ndarray]:
     return covariates
 
 
+def negative_control_arrays(arrays: CustomerMonthArrays) -> dict[str, np.ndarray]:
+    """Pre-period outcomes for the negative-control check (schema.NEGATIVE_CONTROLS).
+
+    ``cancel_lag2``: 1.0 when the customer had a cancellation in month t-2, 0.0 when
+    not, NaN when month t-2 is absent. The covariates use history up to t-1 only
+    (``cancel_prev``), so this outcome is outside the adjustment set, and adoption in
+    month t cannot have caused it.
+    """
+    present = arrays.present
+    cancelled = np.where(present, (np.nan_to_num(arrays.cancel, nan=0.0) > 0).astype(float), np.nan)
+    lag2 = np.full(cancelled.shape, np.nan)
+    lag2[:, 2:] = cancelled[:, :-2]
+    return {"cancel_lag2": lag2}
+
+
 def eligibility_arrays(arrays: CustomerMonthArrays) -> dict[str, np.ndarray]:
     """Outcome eligibility from the state at BOM t only.
 

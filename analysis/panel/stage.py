@@ -20,7 +20,7 @@ from analysis import results_contract, schema
 from analysis.errors import InputError
 from analysis.panel.arrays import CustomerMonthArrays, pivot_customer_months
 from analysis.panel.counts import count_panel
-from analysis.panel.covariates import covariate_arrays, eligibility_arrays
+from analysis.panel.covariates import covariate_arrays, eligibility_arrays, negative_control_arrays
 from analysis.panel.outcomes import outcome_arrays
 from analysis.panel.treatment import new_integration_arrays, treatment_arrays
 
@@ -54,7 +54,7 @@ def panel_columns() -> list[str]:
     outcomes = [schema.outcome_column(o, h) for o in schema.OUTCOMES for h in schema.HORIZONS]
     return (list(schema.PANEL_KEY) + [schema.TREATED, schema.FLAGGED]
             + list(schema.NUMERIC_COVARIATES) + [c for c in schema.CATEGORICAL_COVARIATES if c != "cohort"]
-            + [schema.ELIGIBLE_CANCEL, schema.ELIGIBLE_UPGRADE, "mrr_bom"] + outcomes)
+            + [schema.ELIGIBLE_CANCEL, schema.ELIGIBLE_UPGRADE, "mrr_bom"] + outcomes + list(schema.NEGATIVE_CONTROLS))
 
 
 def _customer_categories(customers: pd.DataFrame, customer_ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -110,6 +110,7 @@ def build_panel(
     arrays = pivot_customer_months(customer_months)
     eligibility = eligibility_arrays(arrays)
     covariates = covariate_arrays(arrays)
+    negative_controls = negative_control_arrays(arrays)
     outcomes = outcome_arrays(arrays, eligibility)
     variants = treatment_arrays(arrays, new_integration_arrays(integration_months, arrays))
     flagged_months = np.isin(np.asarray(arrays.months, dtype=object), list(tracking_change_months))
@@ -140,6 +141,8 @@ def build_panel(
             columns[name] = eligibility[name][customer_idx, month_idx]
         columns["mrr_bom"] = covariates["mrr_bom"][customer_idx, month_idx]
         for name, (value, _status) in outcomes.items():
+            columns[name] = value[customer_idx, month_idx]
+        for name, value in negative_controls.items():
             columns[name] = value[customer_idx, month_idx]
         frames.append(pd.DataFrame(columns))
     panel = pd.concat(frames, ignore_index=True)[panel_columns()]

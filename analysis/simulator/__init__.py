@@ -8,7 +8,7 @@ docs/simulator.md for the model.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ class SimulationSummary:
 
 
 def simulate(out_dir: Path, n_customers: int = 63882, seed: int = 1, *, effect_scale: float = 1.0,
-             tracking_change: bool = True) -> SimulationSummary:
+             tracking_change: bool = True, hidden_factor: float = 0.0) -> SimulationSummary:
     """Simulate the default data set and its ground truth.
 
     Parameters
@@ -77,6 +77,11 @@ def simulate(out_dir: Path, n_customers: int = 63882, seed: int = 1, *, effect_s
         Multiplies the planted causal effect of integrations; 0 plants none (ATE = ATT = 0 exactly).
     tracking_change : bool
         Reveal untracked custom integrations at the last month (the real data's Jan-2021 jump).
+    hidden_factor : float
+        Strength of a stable unmeasured account factor U ~ N(0, 1) that raises the adoption
+        logits by ``hidden_factor * U`` and lowers the log cancellation hazard by as much.
+        U is drawn from its own random stream and never written to the extracts; truth
+        replays use it like every other draw. 0 (default) gives the default files unchanged.
 
     Returns
     -------
@@ -88,13 +93,16 @@ def simulate(out_dir: Path, n_customers: int = 63882, seed: int = 1, *, effect_s
     out_dir.mkdir(parents=True, exist_ok=True)
     if n_customers < 1:
         raise ValueError("n_customers must be positive")
-    params = ModelParameters()
+    params = ModelParameters(hidden_factor=float(hidden_factor))
     n_months = len(C.MONTHS)
     tracking_month = C.TRACKING_CHANGE_MONTH_INDEX
     rng_population, rng_draws, rng_observe, rng_ids, rng_write = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
 
     population = draw_population(rng_population, n_customers, params, n_months)
+    if params.hidden_factor:
+        rng_hidden = np.random.default_rng(np.random.SeedSequence(seed).spawn(6)[5])
+        population = replace(population, engagement=rng_hidden.standard_normal(n_customers))
     draws = Draws(rng_draws, n_months, n_customers)
     history = simulate_history(population, draws, params, effect_scale, n_months)
     observed = observe(population, history, params, rng_observe, tracking_change, tracking_month)

@@ -85,6 +85,8 @@ def adoption_probabilities(m: int, s: MonthState, pop: Population, p: ModelParam
     team = np.array([p.adopt_team[t] for t in C.TEAMS])[pop.team_code[i]]
     common = (p.adopt_tier * s.tier + p.adopt_size * pop.size_scale[i] + team
               + p.adopt_growth * growth + p.adopt_stock * np.log1p(s.marketplace + s.custom))
+    if p.hidden_factor and pop.engagement is not None:
+        common = common + p.hidden_factor * pop.engagement[i]
     return _sigmoid(p.adopt_mkt_intercept[m] + common), _sigmoid(p.adopt_cust_intercept[m] + common)
 
 
@@ -120,6 +122,8 @@ def step(m: int, s: MonthState, pop: Population, draws: Draws, p: ModelParameter
     log_hazard = (p.cancel_size * size + np.array([p.cancel_team[t] for t in C.TEAMS])[team]
                   + p.cancel_growth * growth + p.cancel_late_months[m]
                   - effect_scale * cancel_effect * x_cancel)
+    if p.hidden_factor and pop.engagement is not None:
+        log_hazard = log_hazard - p.hidden_factor * pop.engagement[i]
     p_cancel = np.minimum(np.array(p.cancel_base)[tier] * np.exp(log_hazard), 0.6) * (s.mrr > 0)
     cancel_event = u["cancel"] < p_cancel
     full = cancel_event & (u["full"] < np.array(p.full_cancel_share)[tier])

@@ -102,6 +102,15 @@ class ModelParameters:
         "Low-touch": 0.4, "High-touch": 0.55, "Direct": 0.5, "Partner": 0.03, "Unowned": 0.3})
     upgrade_effect_tier: tuple = (1.2, 1.0, 1.0, 0.8, 0.0)
 
+    # --- unmeasured confounding (never written to the extracts) -------------------
+    # a stable account factor U ~ N(0, 1) ("how engaged the admin is"): adds
+    # hidden_factor * U to the adoption logits and subtracts it from the log
+    # cancellation hazard; 0 (the default) leaves the model and its files unchanged
+    hidden_factor: float = 0.0
+
     def as_dict(self) -> dict:
-        """Plain-JSON form for truth.json."""
-        return asdict(self)
+        """Plain-JSON form for truth.json (``hidden_factor`` only when it is not 0)."""
+        values = asdict(self)
+        if not self.hidden_factor:
+            values.pop("hidden_factor")
+        return values

@@ -31,6 +31,7 @@ class Population:
     marketplace0: np.ndarray  # int16, behavioural marketplace integrations at the first month
     custom0: np.ndarray  # int16, behavioural (tracked) custom integrations at the first month
     hidden_custom: np.ndarray  # int16, custom integrations that exist but are not tracked before the change
+    engagement: np.ndarray | None = None  # float, unmeasured account factor U (params.hidden_factor); never written
 
     @property
     def size(self) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import results_contract, schema
-from causal.estimate import agreement, balance, estimators, nuisances
+from causal.estimate import agreement, balance, estimators, event_study, nuisances
 from causal.estimate.cancel_rate import with_cancel_rate
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.graph import draw_causal_graph
@@ -216,7 +216,8 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
     flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
                         [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
-    effects = write_results(results, flagged, results_dir, cached_panel(processed_dir))
+    study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
+    effects = write_results(results, flagged, results_dir, cached_panel(processed_dir), extra_records=study)
     agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
@@ -234,8 +235,8 @@ def _estimated_sample(panel: pd.DataFrame, treatment: str, horizon: int) -> tupl
 
 
 def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path,
-                  panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Write the tables and figures of the stage from the per-cell results.
+                  panel: pd.DataFrame | None = None, extra_records: list[EffectRecord] = ()) -> pd.DataFrame:
+    """Write the tables and figures of the stage from the per-cell results (``extra_records`` last).
 
     With ``panel``, effects.csv also gets the ``cancel_rate`` rows derived from
     the ``cancel_dollars`` rows (:mod:`causal.estimate.cancel_rate`).
@@ -244,7 +245,7 @@ def write_results(results: list[CellResult], flagged: list[CellResult], results_
     order = {m: i for i, m in enumerate(METHODS)}
     records.sort(key=lambda r: (schema.TREATMENTS.index(r.treatment), schema.OUTCOMES.index(r.outcome),
                                 r.horizon, order.get(r.method, 99)))
-    effects = effects_frame(records)
+    effects = effects_frame(records + list(extra_records))
     if panel is not None:
         effects = with_cancel_rate(effects, lambda treatment, horizon: _estimated_sample(panel, treatment, horizon))
     effects.to_csv(results_dir / results_contract.EFFECTS_CSV, index=False)

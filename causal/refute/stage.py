@@ -27,6 +27,7 @@ from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
 from causal.refute import refuters
 from causal.refute.benchmarks import benchmark_cell
+from causal.refute.design_checks import design_check_records
 from causal.refute.refuters import (DEFAULT_SIMULATIONS, REFUTERS, agreement_records, refute_estimate,
                                     write_refutations)
 
@@ -36,6 +37,7 @@ def _run_refuter(name: str, cell, original: EffectRecord, seed: int, simulations
     if name == "unobserved_confounder":
         return refuters.unobserved_confounder(cell, original, seed, nuisances=cached)
     return getattr(refuters, name)(cell, original, seed, simulations)
+
 
 BENCHMARK_METHODS = ("dml",)  # the main cells whose sensitivity is benchmarked against measured factors
 
@@ -106,17 +108,22 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
         The table written to ``refutations.csv``.
     """
     processed_dir, results_dir = Path(processed_dir), Path(results_dir)
-    effects = {(r.treatment, r.outcome, r.horizon, r.method): r
-               for r in effect_records_from_csv(results_dir / results_contract.EFFECTS_CSV)
+    rows = effect_records_from_csv(results_dir / results_contract.EFFECTS_CSV)
+    effects = {(r.treatment, r.outcome, r.horizon, r.method): r for r in rows
                if r.estimand == PRIMARY_ESTIMANDS.get(r.method)}
+    # the design checks compare like with like: the doubly robust ATT where a method has both, and the event study
+    design_effects = {(r.treatment, r.outcome, r.horizon, r.method): r for r in rows if r.estimand != "ATT"}
+    design_effects.update({(r.treatment, r.outcome, r.horizon, r.method): r for r in rows if r.estimand == "ATT"})
     cached_panel(processed_dir)  # a missing or malformed panel is a one-line input error here
     originals = {key: effects[key] for key in primary_keys() if key in effects}
     records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs,
                                    results_dir=results_dir)
     records += agreement_records(agreement.read_agreement(results_dir))
-    frame = write_refutations(records, results_dir)
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}
+    records += design_check_records(cached_panel(processed_dir), results_dir, design_effects, originals, seed,
+                                    n_bootstrap=int(config.get("n_bootstrap", 200)))
+    frame = write_refutations(records, results_dir)
     config.update({"simulations": simulations})
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     return frame

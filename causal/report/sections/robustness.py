@@ -8,6 +8,7 @@ from causal.report.sections.data import flag_transitions
 from causal.report.sections.front import PRIMARY
 from causal.report.tables import (
     best_effect,
+    figure,
     format_cell,
     not_available,
     pipe_table,
@@ -24,6 +25,7 @@ from causal.report.text import (
 )
 
 HIDDEN_FACTOR = "unobserved|sensitiv|e_value|robustness"  # refuters that probe unmeasured confounding
+DESIGN_CHECKS = ("negative_control", "pre_trend", "strategy_agreement")  # judged apart (design_verdict)
 
 def refutation_tally(m: MemoInputs, hidden: bool = False) -> tuple[int, int, pd.DataFrame]:
     """(passed, total, failed rows) for the primary treatment's re-estimation checks (or hidden-factor ones)."""
@@ -33,6 +35,7 @@ def refutation_tally(m: MemoInputs, hidden: bool = False) -> tuple[int, int, pd.
     rows = ref
     if "treatment" in ref.columns and (ref["treatment"] == PRIMARY).any():
         rows = ref[ref["treatment"] == PRIMARY]
+    rows = rows[~rows["refuter"].isin(DESIGN_CHECKS)]
     is_hidden = rows["refuter"].str.contains(HIDDEN_FACTOR, case=False, regex=True)
     rows = rows[is_hidden if hidden else ~is_hidden]
     judged = rows[rows["passed"].notna()]
@@ -49,8 +52,70 @@ def _sensitivity_cell(m: MemoInputs, row) -> dict | None:
             return cell
     return None
 
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f} points"
+
+
+def design_verdict(m: MemoInputs) -> dict:
+    """Whether the design checks license calling the cancellation effect robust, in a sentence and numbers.
+
+    Returns
+    -------
+    dict
+        ``robust`` (True only when every design check on cancellation ran and passed),
+        ``ran`` (any design check in refutations.csv), ``sentence`` (for the executive
+        summary; empty when no check ran) and ``numbers`` (negative-control effects and
+        intervals by method, the pre-trend p-value, the two strategies' difference).
+    """
+    ref = m.refutations
+    empty = {"robust": False, "ran": False, "sentence": "", "numbers": {}}
+    if ref is None or not len(ref) or not ref["refuter"].isin(DESIGN_CHECKS).any():
+        return empty
+    design = ref[ref["refuter"].isin(DESIGN_CHECKS)]
+    control = design[(design["refuter"] == "negative_control") & (design["outcome"] == "cancel")
+                     & (design["horizon"] == 1)]
+    trend = design[(design["refuter"] == "pre_trend") & (design["outcome"] == "cancel_month")]
+    agree = design[(design["refuter"] == "strategy_agreement") & (design["outcome"] == "cancel")]
+    numbers = {"negative_control": {str(r["method"]): {"effect": float(r["new_effect"]), "p_value": float(r["p_value"])}
+                                    for _, r in control.iterrows()},
+               "pre_trend_p": float(trend["p_value"].iloc[0]) if len(trend) else None,
+               "event_study": float(agree["new_effect"].iloc[0]) if len(agree) else None,
+               "dml_first": float(agree["estimate"].iloc[0]) if len(agree) else None}
+    judged = pd.concat([control, trend, agree])
+    failed = judged[judged["passed"] == False]  # noqa: E712
+    robust = bool(len(control) and len(trend) and len(agree) and not len(failed))
+    if robust:
+        sentence = (" The design checks passed: an outcome adoption cannot cause (cancellations two months "
+                    "earlier) shows no effect, cancellation did not already differ before first adoption, and "
+                    "a second method resting on other assumptions agrees, so we call the cancellation effect "
+                    "robust.")
+    else:
+        reasons = []
+        signal = control[control["passed"] == False]  # noqa: E712
+        if len(signal):
+            worst = signal.loc[signal["new_effect"].abs().idxmax()]
+            reasons.append(f"adoption appears to \"change\" cancellations two months before it happened by "
+                           f"{_points(float(worst['new_effect']))} ({METHOD_NAMES.get(worst['method'], worst['method'])}), "
+                           "which it cannot, so adopters were already cancelling less for reasons we do not measure")
+        if len(trend) and (trend["passed"] == False).any():  # noqa: E712
+            reasons.append("first adopters' cancellation already differed before they adopted")
+        if len(agree) and (agree["passed"] == False).any():  # noqa: E712
+            reasons.append(f"the event study ({_points(numbers['event_study'])}) and double ML "
+                           f"({_points(numbers['dml_first'])}) disagree for first adoptions")
+        if not reasons:
+            reasons.append("not every design check could be run on this data")
+        sentence = (" The cancellation effect may be overstated: " + "; ".join(reasons)
+                    + ". We therefore do not call it robust.")
+    return {"robust": robust, "ran": True, "sentence": sentence, "numbers": numbers}
+
+
 def hidden_factor_summary(m: MemoInputs, cancel) -> str:
-    """One sentence on unmeasured confounding for the headline cancellation estimate."""
+    """One sentence on unmeasured confounding for the headline cancellation estimate (design verdict first)."""
+    verdict = design_verdict(m)["sentence"]
+    return verdict + _hidden_factor_sensitivity(m, cancel)
+
+
+def _hidden_factor_sensitivity(m: MemoInputs, cancel) -> str:
     cell = _sensitivity_cell(m, cancel) if cancel is not None else None
     if cell is not None and isinstance(cell.get("e_value_point"), (int, float)) and direction(cancel) != "unclear":
         return (f" What could still fool us is a factor we do not measure: one that made both adoption and "
@@ -89,7 +154,7 @@ def refutations_section(m: MemoInputs) -> str:
                      f"{probed} estimates survived it.")
         parts.append(text)
         rows = []
-        for refuter, group in ref.groupby("refuter", sort=True):
+        for refuter, group in ref[~ref["refuter"].isin(DESIGN_CHECKS)].groupby("refuter", sort=True):
             judged = group[group["passed"].notna()]
             rule = next((str(x) for x in group.get("rule", pd.Series(dtype=str)).dropna() if str(x).strip()), "")
             name, test = REFUTER_WORDS.get(refuter, (refuter.replace("_", " ").capitalize(), rule))
@@ -106,9 +171,57 @@ def refutations_section(m: MemoInputs) -> str:
                 for _, r in failed.head(4).iterrows()) + "."
                 + (f" ({len(failed) - 4} more in refutations.csv.)" if len(failed) > 4 else ""))
         parts.append("*Each check's exact pass rule is in refutations.csv (column rule).*")
+    parts.append(design_section(m))
     parts.append(sensitivity_text(m))
     parts.append(flagged_sensitivity(m))
     return "\n\n".join(p for p in parts if p)
+
+
+DESIGN_WORDS = {
+    "negative_control": ("Negative control", "adoption in month t cannot change a cancellation in month t-2; "
+                                             "an \"effect\" there is bias from who adopts"),
+    "pre_trend": ("No difference before adoption", "first adopters and not-yet adopters (both still customers "
+                                                   "at adoption) should cancel alike before it"),
+    "strategy_agreement": ("Two strategies agree", "the event study (before/after against not-yet adopters) "
+                                                   "and double ML give the same first-month effect"),
+}
+
+
+_DESIGN_LABELS = {**METHOD_NAMES, **OUTCOME_SHORT, "event_study": "event study",
+                  "cancel_month": "Cancellation in the month", "cancel_dollars_month": "Cancelled MRR in the month ($)",
+                  "mrr_month": "MRR at month end ($)"}
+
+
+def design_section(m: MemoInputs) -> str:
+    """The design checks and both strategies side by side: a table, the figure and what they mean."""
+    ref = m.refutations
+    if ref is None or not len(ref) or not ref["refuter"].isin(DESIGN_CHECKS).any():
+        return "**Design checks.** " + not_available("design checks (negative control, pre-trend, agreement)")
+    rows = []
+    for refuter in DESIGN_CHECKS:
+        group = ref[ref["refuter"] == refuter]
+        judged = group[group["passed"].notna()]
+        n_pass = int((judged["passed"] == True).sum())  # noqa: E712
+        shown = group.drop_duplicates(["method", "outcome"]).head(3)
+        values = "; ".join(f"{_DESIGN_LABELS.get(r['method'], r['method'])} "
+                           f"{_DESIGN_LABELS.get(r['outcome'], r['outcome']).lower()}: "
+                           f"{_points(float(r['new_effect']))} (p {fmt_number(float(r['p_value']), 3)})"
+                           for _, r in shown.iterrows() if not is_missing(r.get("new_effect")))
+        name, test = DESIGN_WORDS[refuter]
+        rows.append([name, md_text(test), md_text(values) or "n/a", f"{n_pass} of {len(judged)}"])
+    verdict = design_verdict(m)
+    meaning = ("Matching and double ML assume that, given what the data record, adoption is as good as random; "
+               "the checks above this one cannot see a factor the data do not record, and an estimate biased by "
+               "such a factor looks more robust to them, not less. These design checks can: the negative control "
+               "should be zero whatever the true effect, and the event study rests on a different assumption "
+               "(parallel trends between first adopters and customers who adopt later or never).")
+    return "\n\n".join([
+        "**Design checks.** " + meaning,
+        pipe_table(["Check", "What it tests", "Value", "Passed"], rows, ["l", "l", "l", "r"]),
+        figure(m.figure("design", "checks"), "Event study around first adoption (left); both strategies and the "
+               "negative control (right), 95% intervals", width="90%"),
+        "*What this means:*" + (verdict["sentence"] or " the design checks did not run."),
+    ])
 
 def sensitivity_text(m: MemoInputs) -> str:
     """Sensitivity to unobserved confounding, in words, from whatever the run wrote."""
