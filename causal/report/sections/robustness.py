@@ -56,8 +56,12 @@ def _points(value: float) -> str:
     return f"{value * 100:+.1f} points"
 
 
-def design_verdict(m: MemoInputs) -> dict:
+def design_verdict(m: MemoInputs, effect_is_clear: bool = True) -> dict:
     """Whether the design checks license calling the cancellation effect robust, in a sentence and numbers.
+
+    ``effect_is_clear`` is whether the headline cancellation interval excludes zero: passed
+    checks make a clear effect robust; for an effect we cannot tell from zero they only
+    say that no hidden bias showed.
 
     Returns
     -------
@@ -68,7 +72,7 @@ def design_verdict(m: MemoInputs) -> dict:
         intervals by method, the pre-trend p-value, the two strategies' difference).
     """
     ref = m.refutations
-    empty = {"robust": False, "ran": False, "sentence": "", "numbers": {}}
+    empty = {"robust": False, "passed": False, "ran": False, "sentence": "", "numbers": {}}
     if ref is None or not len(ref) or not ref["refuter"].isin(DESIGN_CHECKS).any():
         return empty
     design = ref[ref["refuter"].isin(DESIGN_CHECKS)]
@@ -83,8 +87,13 @@ def design_verdict(m: MemoInputs) -> dict:
                "dml_first": float(agree["estimate"].iloc[0]) if len(agree) else None}
     judged = pd.concat([control, trend, agree])
     failed = judged[judged["passed"] == False]  # noqa: E712
-    robust = bool(len(control) and len(trend) and len(agree) and not len(failed))
-    if robust:
+    passed = bool(len(control) and len(trend) and len(agree) and not len(failed))
+    robust = passed and effect_is_clear
+    if passed and not effect_is_clear:
+        sentence = (" The design checks found no sign of a hidden factor (an outcome adoption cannot cause "
+                    "shows no effect, cancellation did not already differ before first adoption, and a second "
+                    "method agrees), but with no clear cancellation effect there is nothing to call robust.")
+    elif robust:
         sentence = (" The design checks passed: an outcome adoption cannot cause (cancellations two months "
                     "earlier) shows no effect, cancellation did not already differ before first adoption, and "
                     "a second method resting on other assumptions agrees, so we call the cancellation effect "
@@ -106,12 +115,13 @@ def design_verdict(m: MemoInputs) -> dict:
             reasons.append("not every design check could be run on this data")
         sentence = (" The cancellation effect may be overstated: " + "; ".join(reasons)
                     + ". We therefore do not call it robust.")
-    return {"robust": robust, "ran": True, "sentence": sentence, "numbers": numbers}
+    return {"robust": robust, "passed": passed, "ran": True, "sentence": sentence, "numbers": numbers}
 
 
 def hidden_factor_summary(m: MemoInputs, cancel) -> str:
     """One sentence on unmeasured confounding for the headline cancellation estimate (design verdict first)."""
-    verdict = design_verdict(m)["sentence"]
+    clear = cancel is not None and direction(cancel) != "unclear"
+    verdict = design_verdict(m, effect_is_clear=clear)["sentence"]
     return verdict + _hidden_factor_sensitivity(m, cancel)
 
 
@@ -209,7 +219,8 @@ def design_section(m: MemoInputs) -> str:
                            for _, r in shown.iterrows() if not is_missing(r.get("new_effect")))
         name, test = DESIGN_WORDS[refuter]
         rows.append([name, md_text(test), md_text(values) or "n/a", f"{n_pass} of {len(judged)}"])
-    verdict = design_verdict(m)
+    cancel = best_effect(m.effects, PRIMARY, "cancel")
+    verdict = design_verdict(m, effect_is_clear=cancel is not None and direction(cancel) != "unclear")
     meaning = ("Matching and double ML assume that, given what the data record, adoption is as good as random; "
                "the checks above this one cannot see a factor the data do not record, and an estimate biased by "
                "such a factor looks more robust to them, not less. These design checks can: the negative control "

@@ -64,6 +64,12 @@ def test_design_verdict_calls_robust_only_when_every_check_passes():
     assert design_verdict(MemoInputs(results_dir="."))["sentence"] == ""
 
 
+def test_passed_design_checks_do_not_make_an_unclear_effect_robust():
+    verdict = design_verdict(_memo(True, 0.0004), effect_is_clear=False)
+    assert verdict["passed"] and not verdict["robust"]
+    assert "nothing to call robust" in verdict["sentence"] and "we call" not in verdict["sentence"]
+
+
 def _nc_and_truth(tmp_path, hidden_factor):
     from analysis.simulator import simulate
     from causal.estimate.stage import prepare_cell
