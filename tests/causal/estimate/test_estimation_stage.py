@@ -62,7 +62,9 @@ def test_effects_cover_every_cell_and_method_or_list_the_skip(two_runs):
     assert (skipped["treatment"] == "first").all() and skipped["reason"].str.contains("too few adopters").all()
     assert (effects["ci_low"] <= effects["estimate"]).all() and (effects["estimate"] <= effects["ci_high"]).all()
     assert set(effects.loc[effects.method == "psm", "estimand"]) == {"ATT"}
-    assert set(effects.loc[effects.method == "dml", "estimand"]) == {"ATE"}
+    dml = effects.loc[effects.method == "dml"]
+    estimands = dml.groupby(["treatment", "outcome", "horizon"])["estimand"].apply(lambda e: tuple(sorted(e)))
+    assert all(v == ("ATE", "ATT") for v in estimands)  # every dml cell: its ATE and, from the same nuisances, its ATT
     assert effects["cohorts"].str.match(r"^\d{4}-\d{2}(;\d{4}-\d{2})*$").all()
 
 
@@ -76,7 +78,14 @@ def test_side_tables_and_figures(two_runs):
     assert set(flagged["method"]) == {"naive_with_flagged", "psm_with_flagged", "dml_with_flagged"}
     refutations = pd.read_csv(results / results_contract.REFUTATIONS_CSV)
     assert list(refutations.columns) == list(results_contract.REFUTATION_COLUMNS) + ["rule"]
-    assert len(refutations) == 6 * 2 * 5  # primary cells x {psm, dml} x refuters
+    assert len(refutations) == 6 * 2 * 5 + 6  # primary cells x {psm, dml} x refuters, + PSM-vs-DML agreement
+    agreement = refutations.loc[refutations["refuter"] == "estimator_agreement"]
+    assert len(agreement) == 6 and set(agreement["method"]) == {"psm_vs_dml"}
+    effects = pd.read_csv(results / results_contract.EFFECTS_CSV).set_index(
+        ["treatment", "outcome", "horizon", "method", "estimand"])
+    for row in agreement.itertuples():  # estimate: the PSM ATT; new_effect: the DML ATT of effects.csv
+        assert row.estimate == pytest.approx(effects.loc[(row.treatment, row.outcome, row.horizon, "psm", "ATT"), "estimate"])
+        assert row.new_effect == pytest.approx(effects.loc[(row.treatment, row.outcome, row.horizon, "dml", "ATT"), "estimate"])
     assert refutations["rule"].str.len().min() > 20
     sensitivity = json.loads((results / results_contract.SENSITIVITY_JSON).read_text())
     assert len(sensitivity["cells"]) == 12 and sensitivity["meaning"]

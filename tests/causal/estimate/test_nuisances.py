@@ -99,3 +99,19 @@ def test_psm_and_dml_att_agree_with_a_paired_bootstrap_interval(fitted):
     # the paired draws move together, so the difference is tighter than the two intervals side by side
     assert row["se"] < np.hypot(psm.se, att.se)
     assert np.corrcoef(psm.extra["bootstrap"], psm.extra["paired_draws"])[0, 1] > 0
+
+
+def test_segments_stage_fits_once_then_reads_the_cache(tmp_path):
+    from causal.segments.stage import cell_scores
+
+    panel = synthetic_panel(n_customers=1200, seed=3, confounding=1.0)
+    key = ("any", "upgrade", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first, cell = cell_scores(panel, key, 2, tmp_path)  # no cache yet: trims, fits and saves
+    assert nuisances.cache_path(tmp_path, key).is_file()
+    cached = nuisances.load(tmp_path, key, 2)
+    cached.pseudo1 = cached.pseudo1 + 1.0  # a marked cache: reading it must show the mark
+    nuisances.save(cached, tmp_path)
+    second, _ = cell_scores(panel, key, 2, tmp_path)
+    np.testing.assert_allclose(second.psi, first.psi + 1.0)
