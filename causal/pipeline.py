@@ -35,8 +35,7 @@ def parse_stages(stages: str) -> list[str]:
     wanted = [s.strip() for s in stages.split(",") if s.strip()]
     unknown = sorted(set(wanted) - set(STAGES))
     if unknown:
-        raise InputError("--stages", None, None,
-                         f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+        raise SystemExit(f"error: unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
     return [s for s in STAGES if s in wanted]
 
 

@@ -188,6 +188,12 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
     """
     name = spec.file_name
     path = Path(path)
+    if path.is_dir():
+        raise InputError(name, None, None, f"expected a file in {path.parent}; found a folder of that name")
+    if path.is_symlink() and not path.exists():
+        raise InputError(name, None, None, f"expected a file in {path.parent}; found a broken symbolic link")
+    if path.exists() and not path.is_file():
+        raise InputError(name, None, None, f"expected a regular file in {path.parent}; found a pipe, socket or device")
     if not path.is_file():
         raise InputError(name, None, None, f"expected the file in {path.parent}; it does not exist")
     if path.stat().st_size == 0:
@@ -198,7 +204,11 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
     lines_done = 0  # complete lines processed so far
     blanks: list[int] = []
     carry = b""
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputError(name, None, None, f"expected a readable file; cannot open it ({error.strerror})") from None
+    with handle:
         while True:
             data = handle.read(_CHUNK_BYTES)
             buffer = carry + data

@@ -49,11 +49,13 @@ def skip_reason(cell: Cell) -> str | None:
     """Why a cell cannot be estimated, or None."""
     n_control = cell.n_units - cell.n_treated
     if cell.n_units == 0:
-        return "no eligible rows with an observed outcome"
+        return "horizon not observable: no eligible rows with an observed outcome"
     if cell.n_treated < MIN_TREATED:
-        return f"too few adopters ({cell.n_treated} < {MIN_TREATED})"
+        return f"not estimable: too few adopters ({cell.n_treated} < {MIN_TREATED})"
     if n_control < MIN_CONTROL:
-        return f"too few non-adopters ({n_control} < {MIN_CONTROL})"
+        return f"not estimable: too few non-adopters for matching ({n_control} < {MIN_CONTROL})"
+    if np.unique(cell.y).size < 2:  # every interval would be 0 to 0: nothing to estimate
+        return "not estimable: no variation in the outcome (every customer-month has the same value)"
     return None
 
 
