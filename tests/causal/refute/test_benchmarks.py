@@ -94,3 +94,28 @@ def test_benchmark_cell_moves_the_estimate_towards_zero_for_each_benchmark():
             2 * 1.959964 * rec.se * benchmarks.se_factor(e["r2_dz"], e["r2_yz"], e["df"]), rel=1e-5)
     assert entries["tier"]["bias"] > entries["segment"]["bias"]  # tier drives adoption; segment does not
     assert "as strong as tier" in benchmarks.benchmark_text(rec, list(entries.values()))
+
+
+def test_sensitivity_json_gets_a_benchmarks_key(tmp_path):
+    import json
+
+    from causal.estimate.records import RefutationRecord
+    from causal.refute.refuters import write_refutations
+    from causal.refute.stage import attach_benchmarks
+
+    x1, x2, _, t, y = _linear_case(n=800, seed=2)
+    X = pd.DataFrame({"tier_rank": x1, "log_mrr_bom": x2})  # no segment column: that benchmark is empty
+    cell = Cell("any", "cancel", 3, pd.DataFrame({"cohort": ["2020-01"] * 800}), y, t.astype(int), X, np.arange(800))
+    rec = EffectRecord("any", "cancel", 3, "dml", "ATE", 0.5, 0.3, 0.7, 0.1, 800, int(t.sum()), "2020-01")
+    records = [RefutationRecord("any", "cancel", 3, "dml", "unobserved_confounder", 0.5, 0.2, None, True)]
+    attach_benchmarks(records, benchmarks.benchmark_cell(cell, rec))
+    write_refutations(records, tmp_path)
+    content = json.loads((tmp_path / "sensitivity.json").read_text(),
+                         parse_constant=lambda name: pytest.fail(f"{name} in sensitivity.json"))
+    (entry,) = content["benchmarks"]
+    assert (entry["outcome"], entry["horizon"], entry["method"]) == ("cancel", 3, "dml")
+    assert set(entry["by_covariate"]) == {"tier", "MRR", "segment"}
+    assert entry["by_covariate"]["segment"]["adjusted_estimate"] is None
+    tier = entry["by_covariate"]["tier"]
+    assert 0 < tier["r2_dz"] < 1 and tier["adjusted_ci_low"] < tier["adjusted_estimate"] < tier["adjusted_ci_high"]
+    assert "benchmarks" not in content["cells"][0]
