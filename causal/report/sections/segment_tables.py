@@ -98,11 +98,11 @@ def segment_tabs(m: MemoInputs) -> str:
             name = results_contract.segment_forest_png(outcome, horizon)
             plot = figure(m.results_dir / results_contract.FIGURES_DIR / name,
                           f"{OUTCOME_SHORT.get(outcome, outcome)}, {_window_label(horizon).lower()}: "
-                          f"effect of adopting by segment (95% intervals)", width="90%")
+                          f"effect of adopting by segment (95% intervals)", width="75%")
             tabs += [f"##### {_window_label(horizon)}", plot, segment_table(rows, outcome)]
         if not tabs:
             continue
-        parts += [f"#### {OUTCOME_SHORT.get(outcome, md_text(outcome))} {{.unnumbered}}",
+        parts += [f"#### {OUTCOME_SHORT.get(outcome, md_text(outcome))} {{#segments-{outcome.replace('_', '-')}}}",
                   f"*Effects in {_unit_note(outcome)}, with 95% intervals clustered by customer.*",
                   "::: {.panel-tabset}", *tabs, ":::"]
     parts.append(":::")

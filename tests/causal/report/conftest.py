@@ -1,6 +1,8 @@
 """Session fixture of the Quarto tests: the documented commands run once, their memos shared."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analysis import paths
@@ -20,6 +22,7 @@ def documented_run(tmp_path_factory):
     folder = documented_clone(tmp_path_factory.mktemp("clone"))
     before = repository_outputs()
     records = run_documented(folder, quarto)
+    (folder / "documented_commands.json").write_text(json.dumps(records, indent=1))  # what ran, how, how long
     return {"folder": folder, "records": records, "repository_before": before, "repository_after": repository_outputs()}
 
 

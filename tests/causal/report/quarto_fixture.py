@@ -14,15 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis import paths, results_contract  # noqa: E402
-from tests.causal.report.report_fixture import write_fixture_results  # noqa: E402
-from tests.needs import need  # noqa: E402
+from analysis import paths
+from tests.causal.report.report_fixture import write_fixture_results
+from tests.needs import need
 
 QUARTO_TIMEOUT = 600  # seconds per render: generous, the machine is shared
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -58,28 +52,9 @@ def quarto_env(quarto: str) -> dict[str, str]:
     return env
 
 
-def _segment_forest(path: Path, rows: pd.DataFrame, title: str) -> None:
-    """A small forest plot of fixture rows, standing in for the segments stage's figure."""
-    fig, ax = plt.subplots(figsize=(5.2, 0.3 * len(rows) + 1.4), dpi=80)
-    y = range(len(rows))
-    ax.errorbar(rows["estimate"], list(y), xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
-                fmt="o", ms=3)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(list(y), [f"{v}: {s}" for v, s in zip(rows["segment_var"], rows["segment_value"])], fontsize=7)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
 def write_memo_results(results_dir: Path, seed: int = 3) -> Path:
-    """The report fixture's results folder plus one forest plot per outcome and window (as the stage writes)."""
-    results = write_fixture_results(results_dir, seed=seed)
-    seg = pd.read_csv(results / results_contract.EFFECTS_BY_SEGMENT_CSV)
-    for (outcome, horizon), rows in seg[seg["treatment"] == "any"].groupby(["outcome", "horizon"]):
-        name = results_contract.segment_forest_png(outcome, horizon)
-        _segment_forest(results / results_contract.FIGURES_DIR / name, rows, f"{outcome}, h = {horizon}")
-    return results
+    """The report fixture's results folder (with the per-outcome forest plots the segments stage writes)."""
+    return write_fixture_results(results_dir, seed=seed)
 
 
 def copy_document(folder: Path) -> Path:

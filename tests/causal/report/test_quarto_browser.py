@@ -43,7 +43,7 @@ iframe{border:0;display:block}</style></head><body>
 document.getElementById('memo').addEventListener('load', function () {
   var w = this.contentWindow, d = this.contentDocument;
   var target = %(scroll_to)s ? d.getElementById(%(scroll_to)s) : null;
-  if (target) { target.scrollIntoView(); }
+  if (target) { target.scrollIntoView(); w.scrollBy(0, -90); }  // below the sticky banner
   setTimeout(function () {
     var imgs = Array.from(d.images);
     var out = d.createElement('pre');
@@ -117,7 +117,7 @@ def test_screenshots_at_both_widths_and_first_pdf_page(documented_run, chromium,
     shots = [_screenshot(chromium, _parent_page(memo, tmp_path, 1280), 1280, out_dir / "memo-1280.png",
                          tmp_path / "p1"),
              _screenshot(chromium, _parent_page(memo, tmp_path, 390), 390, out_dir / "memo-390.png", tmp_path / "p2"),
-             _screenshot(chromium, _parent_page(memo, tmp_path, 1280, "segment-effects"), 1280,
+             _screenshot(chromium, _parent_page(memo, tmp_path, 1280, "segments-cancel"), 1280,
                          out_dir / "memo-segments-1280.png", tmp_path / "p3")]
     pdftoppm = shutil.which("pdftoppm")
     need(pdftoppm is not None, "pdftoppm", "apt-get install -y poppler-utils")
