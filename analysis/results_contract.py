@@ -62,4 +62,11 @@ TARGETING_RULE_JSON = "targeting_rule.json"
 RANKING_VALIDATION_CSV = "ranking_validation.csv"
 TARGETING_CURVES_CSV = "targeting_curves.csv"
 DOLLARS_CSV = "dollars.csv"
+FOREST_SEGMENTS_PNG = "forest_segments.png"  # inside FIGURES_DIR: cancel and upgrade, every window
+
+
+def segment_forest_png(outcome: str, horizon: int) -> str:
+    """Forest plot of one outcome and window's segment effects, inside FIGURES_DIR (name without 'forest'
+    so that the memo's lookup of the combined forest plot never picks it)."""
+    return f"segment_effects_{outcome}_h{int(horizon)}.png"
 DOLLARS_ASSUMPTIONS_MD = "dollars_assumptions.md"

@@ -111,29 +111,76 @@ def _render_with_fallback(results_dir: Path, html_path: Path, pdf_path: Path, ti
                              "the memo would show a customer ID; results files must be aggregate")
         markdown = document_markdown(meta, body)
         started = time.perf_counter()
-        to_html(markdown, build_dir, html_path, QUARTO_YML)
+        to_html(for_format(markdown, "html"), build_dir, html_path, QUARTO_YML)
         timings["html"] = time.perf_counter() - started
         started = time.perf_counter()
-        to_pdf(markdown, build_dir, pdf_path, QUARTO_YML)
+        to_pdf(for_format(markdown, "typst"), build_dir, pdf_path, QUARTO_YML)
         timings["pdf"] = time.perf_counter() - started
 
 
 def _render_with_quarto(results_dir: Path, out_dir: Path) -> None:
-    """``quarto render report.qmd`` to HTML, then to typst/PDF; outputs moved to the memo names.
+    """``quarto render report.qmd`` to HTML, then to typst/PDF, in a temporary build folder.
 
-    quarto writes ``report.html`` / ``report.pdf`` beside report.qmd (both git-ignored); they are
-    moved to ``out_dir``. ``QUARTO_PYTHON`` points quarto at this Python, so its kernel has the packages.
+    report.qmd and _quarto.yml are copied into the build folder, so nothing is written into the
+    repository (quarto puts ``report.html``, ``report.pdf``, ``report_files/`` and ``.quarto/`` beside
+    the document); the two outputs are moved to ``out_dir`` under the memo names. The kernel imports the
+    project from ``$MEMO_PROJECT_ROOT``; ``QUARTO_PYTHON`` points quarto at this Python, so its kernel
+    has the packages.
     """
     env = _kernel_env(results_dir)
     env["QUARTO_PYTHON"] = sys.executable
-    for fmt, produced, name in (("html", "report.html", HTML_NAME), ("typst", "report.pdf", PDF_NAME)):
-        command = ["quarto", "render", paths.REPORT_QMD.name, "--to", fmt, "-P", f"results_dir:{results_dir}"]
-        done = subprocess.run(command, cwd=paths.PROJ_ROOT, env=env, capture_output=True, text=True)
-        output = paths.PROJ_ROOT / produced
-        if done.returncode != 0 or not output.is_file():
-            tail = (done.stderr or done.stdout or "no output").strip().splitlines()[-1:]
-            raise RuntimeError(f"quarto render --to {fmt} failed: {tail[0] if tail else 'no output'}")
-        shutil.move(str(output), out_dir / name)
+    with tempfile.TemporaryDirectory(prefix="memo-quarto-") as tmp:
+        build_dir = Path(tmp)
+        for source in (paths.REPORT_QMD, QUARTO_YML):
+            shutil.copyfile(source, build_dir / source.name)
+        for fmt, produced, name in (("html", "report.html", HTML_NAME), ("typst", "report.pdf", PDF_NAME)):
+            command = ["quarto", "render", paths.REPORT_QMD.name, "--to", fmt, "-P", f"results_dir:{results_dir}"]
+            done = subprocess.run(command, cwd=build_dir, env=env, capture_output=True, text=True)
+            output = build_dir / produced
+            if done.returncode != 0 or not output.is_file():
+                tail = (done.stderr or done.stdout or "no output").strip().splitlines()[-1:]
+                raise RuntimeError(f"quarto render --to {fmt} failed: {tail[0] if tail else 'no output'}")
+            shutil.move(str(output), out_dir / name)
+
+
+_FENCE = re.compile(r"^(:{3,})\s*(.*)$")
+_CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")
+_WHEN = re.compile(r"""\.content-(visible|hidden)\b[^}]*\bwhen-format\s*=\s*["']?([\w-]+)""")
+
+
+def for_format(markdown: str, fmt: str) -> str:
+    """Quarto's ``content-visible`` / ``content-hidden`` ``when-format`` divs applied for the fallback.
+
+    pandoc keeps every div, so without this the fallback would show HTML-only and PDF-only blocks in
+    both memos. Blocks for ``fmt`` lose their fences; blocks for another format are dropped.
+    """
+    kept, stack, code = [], [], None  # stack: per open div, "keep", "unwrap" or "drop"
+    for line in markdown.splitlines():
+        fence = _CODE_FENCE.match(line)
+        if code is not None:
+            if fence and line.strip().startswith(code):
+                code = None
+        elif fence:
+            code = fence.group(1)
+        else:
+            div = _FENCE.match(line)
+            if div and div.group(2).strip():  # an opening fence
+                when = _WHEN.search(div.group(2))
+                dropping = "drop" in stack
+                if when:
+                    shown = (when.group(2) == fmt) == (when.group(1) == "visible")
+                    stack.append("unwrap" if shown else "drop")
+                    continue
+                stack.append("keep")
+                if dropping:
+                    continue
+            elif div and stack:  # a closing fence
+                action = stack.pop()
+                if action != "keep" or "drop" in stack:
+                    continue
+        if "drop" not in stack:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 def _refuse_customer_ids(results_dir: Path, html_path: Path) -> None:

@@ -379,7 +379,7 @@ def forest_figure(records: list[EffectRecord], overall: dict, path, treatment: s
             if (treatment, outcome, h) in overall:
                 ax.axvline(overall[(treatment, outcome, h)].estimate, color=colours[h], ls="--", lw=0.8)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(f"{outcome}: effect of adoption on the probability")
+        ax.set_title(f"{outcome}: effect of adoption" + ("" if "dollars" in outcome else " on the probability"))
         ax.set_xlabel("effect (95% interval, clustered by customer)")
         ax.legend(fontsize=7, loc="lower right")
     axes[0][0].set_yticks(range(len(labels)))

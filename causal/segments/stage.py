@@ -7,7 +7,8 @@ cell from the DML nuisances the estimate stage cached (``causal.segments.scores`
 - ``effects_by_segment.csv`` (ESTIMANDS.md columns + ``interval``; methods
   ``dr`` and ``stratified_ols``; for ``dr`` rows also the simultaneous band,
   shrunk estimate and headline columns of :mod:`causal.segments.bands`), ``segments_vs_stratified.csv``,
-  ``segments_skipped.csv``, ``effects_dr_overall.csv``, ``figures/forest_segments.png``;
+  ``segments_skipped.csv``, ``effects_dr_overall.csv``, ``figures/forest_segments.png``,
+  ``figures/segment_effects_<outcome>_h<horizon>.png`` (one per outcome and window);
 - ``marketplace_vs_custom.csv``, ``figures/marketplace_vs_custom.png``;
 - ``targeting.csv``, ``targeting_rule.txt``, ``targeting_rule.json``,
   ``ranking_validation.csv``, ``targeting_curves.csv``,
@@ -445,8 +446,12 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     compare_with_stratified(gates, stratified).to_csv(results_dir / results_contract.SEGMENTS_VS_STRATIFIED_CSV, index=False)
     pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "segment_var", "segment_value", "n_units",
                                    "n_treated", "reason"]).to_csv(results_dir / results_contract.SEGMENTS_SKIPPED_CSV, index=False)
-    forest_figure(gates, overall, results_dir / results_contract.FIGURES_DIR / "forest_segments.png", PRIMARY_TREATMENT,
+    figures_dir = results_dir / results_contract.FIGURES_DIR
+    forest_figure(gates, overall, figures_dir / results_contract.FOREST_SEGMENTS_PNG, PRIMARY_TREATMENT,
                        STRATIFIED_OUTCOMES)
+    for outcome, horizon in sorted({(r.outcome, r.horizon) for r in gates if r.treatment == PRIMARY_TREATMENT}):
+        forest_figure([r for r in gates if r.horizon == horizon], overall,  # one per outcome and window
+                      figures_dir / results_contract.segment_forest_png(outcome, horizon), PRIMARY_TREATMENT, (outcome,))
     outputs = {"segment_effects": _segment_effects_status(panel, gates, skipped)}
     lap("segment_tables_and_forest")
     mvc = marketplace_vs_custom(scores)

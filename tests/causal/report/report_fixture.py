@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis import results_contract  # noqa: E402
+
 MONTHS = ["2019-10", "2019-11", "2019-12", "2020-01", "2020-02", "2020-03"]
 FLAGGED_MONTH = "2020-02"  # the transition 2020-02 -> 2020-03 is a tracking change
 TREATMENTS = ("any", "first", "marketplace", "custom")
@@ -306,7 +308,27 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
     for k, (name, title) in enumerate(figures.items()):
         if not any(name == o or name.startswith(o.rstrip("/") + "/") for o in omit):
             _figure(results_dir / name, title, seed + k)
+    if "figures" not in omit and "effects_by_segment.csv" not in omit:  # one per outcome and window
+        segments = files["effects_by_segment.csv"]
+        for (outcome, horizon), rows in segments.groupby(["outcome", "horizon"]):
+            _segment_forest(results_dir / results_contract.FIGURES_DIR / results_contract.segment_forest_png(outcome, horizon), rows,
+                            f"{outcome}, h = {horizon}")
     return results_dir
+
+
+def _segment_forest(path: Path, rows: pd.DataFrame, title: str) -> None:
+    """A small forest plot of segment rows, like the segments stage's per-outcome figures."""
+    fig, ax = plt.subplots(figsize=(5.2, 0.22 * len(rows) + 1.2), dpi=80)
+    y = list(range(len(rows)))
+    ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                fmt="o", ms=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{v}: {s}" for v, s in zip(rows["segment_var"], rows["segment_value"])], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 # --- checks shared by the memo tests ------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -143,9 +144,10 @@ def test_quarto_path_passes_the_results_folder_and_moves_outputs(tmp_path, monke
     calls = []
 
     def fake_run(command, cwd, env, **_):
-        calls.append((command, env))
+        calls.append((command, env, Path(cwd)))
+        assert (Path(cwd) / "report.qmd").is_file() and (Path(cwd) / "_quarto.yml").is_file()
         produced = "report.html" if "html" in command else "report.pdf"
-        (tmp_path / "project" / produced).write_text("rendered")
+        (Path(cwd) / produced).write_text("rendered")  # quarto writes beside the document it renders
         return subprocess.CompletedProcess(command, 0, "", "")
 
     (tmp_path / "project").mkdir()
@@ -157,3 +159,5 @@ def test_quarto_path_passes_the_results_folder_and_moves_outputs(tmp_path, monke
     assert [c[0][c[0].index("--to") + 1] for c in calls] == ["html", "typst"]
     assert all(f"results_dir:{results.resolve()}" in c[0] for c in calls)
     assert all(c[1]["MEMO_RESULTS_DIR"] == str(results.resolve()) and c[1]["QUARTO_PYTHON"] for c in calls)
+    # rendered in a build folder of its own, never in the repository
+    assert all(c[2] != tmp_path / "project" for c in calls) and not any((tmp_path / "project").iterdir())

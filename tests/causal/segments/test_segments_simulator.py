@@ -35,6 +35,9 @@ def test_effects_by_segment_follows_the_contract(matched):
         (o, h) for o in ("cancel", "upgrade") for h in (1, 2, 3)}
     assert (effects["ci_low"] <= effects["estimate"]).all() and (effects["estimate"] <= effects["ci_high"]).all()
     assert (results / "figures" / "forest_segments.png").stat().st_size > 10_000
+    for outcome, horizon in set(zip(primary["outcome"], primary["horizon"])):  # one forest plot per cell
+        assert (results / results_contract.FIGURES_DIR
+                / results_contract.segment_forest_png(outcome, horizon)).stat().st_size > 10_000
     assert len(pd.read_csv(results / "segments_vs_stratified.csv")) > 0
     skipped = pd.read_csv(results / "segments_skipped.csv")
     assert (skipped["n_units"] < 200).any() or (skipped["reason"].str.contains("fewer")).all()
