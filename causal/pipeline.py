@@ -120,7 +120,7 @@ def acquire_lock(folder: Path) -> Path:
     lock = folder / LOCK_FILE
     for _ in range(2):
         try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             text = lock.read_text().strip() if lock.is_file() else ""
             holder = int(text) if text.isdigit() else None
