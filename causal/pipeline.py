@@ -120,7 +120,7 @@ def acquire_lock(folder: Path) -> Path:
     lock = folder / LOCK_FILE
     for _ in range(2):
         try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             text = lock.read_text().strip() if lock.is_file() else ""
             holder = int(text) if text.isdigit() else None
@@ -154,20 +154,50 @@ def record_panel_hash(results_dir: Path, processed_dir: Path) -> str:
     return digest
 
 
-def _staging_dir(folder: Path, stage: str, copy_files: bool) -> Path:
-    """A fresh ``folder/.staging-<stage>``, seeded with copies of ``folder``'s top-level files when asked."""
+# results files a stage reads (copied into its staging folder; read-modify-write ones come back updated)
+_STAGE_INPUTS = {
+    "data": (),
+    "panel": (results_contract.DATA_QUALITY_JSON,),
+    "estimate": (),
+    "refute": (results_contract.EFFECTS_CSV, results_contract.ESTIMATION_CONFIG_JSON),
+    "segments": (results_contract.EFFECTS_CSV,),
+}
+# results files a stage writes only when it can: removed when a later run of the stage does not make them,
+# so no output of an earlier run survives next to this run's
+_OPTIONAL_OUTPUTS = {
+    "segments": (results_contract.TARGETING_CSV, results_contract.TARGETING_RULE_JSON,
+                 results_contract.RANKING_VALIDATION_CSV, results_contract.TARGETING_CURVES_CSV,
+                 results_contract.DOLLARS_CSV, f"{results_contract.FIGURES_DIR}/policy_tree.png",
+                 f"{results_contract.FIGURES_DIR}/ranking_qini_toc.png",
+                 f"{results_contract.FIGURES_DIR}/marketplace_vs_custom.png"),
+    "estimate": (f"{results_contract.FIGURES_DIR}/love_plot.png",
+                 f"{results_contract.FIGURES_DIR}/propensity_overlap.png"),
+}
+
+
+def _staging_dir(folder: Path, stage: str, copy_files: tuple[str, ...] | bool) -> Path:
+    """A fresh ``folder/.staging-<stage>``, seeded with copies of the named files (``True``: all top-level files)."""
     staging = folder / f"{_STAGING_PREFIX}{stage}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    if copy_files:
-        for path in folder.iterdir():
-            if path.is_file() and path.name not in (LOCK_FILE, results_contract.RUN_INFO_JSON):
-                shutil.copy2(path, staging / path.name)
+    if copy_files is True:
+        names = [p.name for p in folder.iterdir() if p.is_file() and p.name != LOCK_FILE]
+    else:
+        names = list(copy_files or ())
+    for name in names:
+        if (folder / name).is_file():
+            shutil.copy2(folder / name, staging / name)
     return staging
 
 
-def _commit_staging(staging: Path, folder: Path) -> None:
-    """Move every file of ``staging`` to the same place under ``folder``, then remove ``staging``."""
+def _commit_staging(staging: Path, folder: Path, optional: tuple[str, ...] = ()) -> None:
+    """Move every file of ``staging`` to the same place under ``folder``, then remove ``staging``.
+
+    Files named in ``optional`` that the stage did not write this time are removed from ``folder``.
+    """
+    for name in optional:
+        if not (staging / name).is_file():
+            (folder / name).unlink(missing_ok=True)
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         target = folder / path.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -370,7 +400,7 @@ _WRITES_PROCESSED = {"data": False, "panel": True}  # stage -> seed its processe
 
 def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started) -> StageReport:
     """Run one stage in staging folders; move its files into place only when it completes."""
-    staged_results = _staging_dir(results_dir, stage, copy_files=True)
+    staged_results = _staging_dir(results_dir, stage, copy_files=_STAGE_INPUTS[stage])
     staged_processed = (_staging_dir(processed_dir, stage, copy_files=_WRITES_PROCESSED[stage])
                         if stage in _WRITES_PROCESSED else processed_dir)
     try:
@@ -389,7 +419,7 @@ def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started) -
     notes = outputs.pop("notes", []) if isinstance(outputs.get("notes"), list) else []
     if staged_processed != processed_dir:
         _commit_staging(staged_processed, processed_dir)
-    _commit_staging(staged_results, results_dir)
+    _commit_staging(staged_results, results_dir, _OPTIONAL_OUTPUTS.get(stage, ()))
     if stage == "data":
         from analysis.data.model import write_duckdb_file
 
