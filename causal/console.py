@@ -47,7 +47,7 @@ def headline_lines(results_dir: Path) -> list[str]:
         return ["headline: no effects.csv (the estimate stage did not run)"]
     effects = pd.read_csv(path)
     rows = effects.loc[(effects["treatment"] == HEADLINE_TREATMENT) & (effects["method"] == HEADLINE_METHOD)
-                       & effects["outcome"].isin(HEADLINE_OUTCOMES)]
+                       & (effects["estimand"] == "ATE") & effects["outcome"].isin(HEADLINE_OUTCOMES)]
     if rows.empty:
         return [f"headline: no {HEADLINE_METHOD} estimate for treatment {HEADLINE_TREATMENT} in {path}"]
     rows = rows.assign(order=rows["outcome"].map(HEADLINE_OUTCOMES.index)).sort_values(["order", "horizon"])

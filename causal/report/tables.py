@@ -92,11 +92,20 @@ def select_effects(effects: pd.DataFrame | None, **where) -> pd.DataFrame:
     return effects.loc[mask]
 
 
+HEADLINE_ESTIMANDS = {"naive": "ATE", "psm": "ATT", "dml": "ATE"}  # the estimate of a method that headlines
+
+
 def best_effect(effects: pd.DataFrame | None, treatment: str, outcome: str,
                 horizon: int | None = None, methods: tuple[str, ...] = HEADLINE_METHODS):
-    """The preferred row for a headline: first method available, longest horizon unless given."""
+    """The preferred row for a headline: first method available, longest horizon unless given.
+
+    A method with several estimands (dml: ATE and ATT) headlines with its own
+    (:data:`HEADLINE_ESTIMANDS`); the others are shown beside it, named.
+    """
     for method in methods:
         rows = select_effects(effects, treatment=treatment, outcome=outcome, method=method)
+        if len(rows) and "estimand" in rows.columns and method in HEADLINE_ESTIMANDS:
+            rows = rows[rows["estimand"] == HEADLINE_ESTIMANDS[method]]
         rows = rows.dropna(subset=["ci_low", "ci_high"]) if len(rows) else rows
         if horizon is not None and len(rows):
             rows = rows[rows["horizon"] == horizon]

@@ -25,6 +25,9 @@ from causal.report.text import (
 
 
 # --- naive against causal -------------------------------------------------------------
+COMPARISON_COLUMNS = (("naive", "ATE"), ("psm", "ATT"), ("dml", "ATT"), ("dml", "ATE"))  # like with like
+
+
 def naive_vs_causal(m: MemoInputs) -> str:
     """Raw comparison against matched and DML estimates, with balance and the graph."""
     if m.effects is None:
@@ -33,9 +36,10 @@ def naive_vs_causal(m: MemoInputs) -> str:
     for outcome in ("cancel", "upgrade"):
         for horizon in sorted(select_effects(m.effects, treatment=PRIMARY, outcome=outcome)["horizon"].unique()):
             cells = [OUTCOME_SHORT[outcome], window_phrase(horizon).replace("over the ", "")]
-            for method in ("naive", "psm", "dml"):
-                row = best_effect(m.effects, PRIMARY, outcome, int(horizon), (method,))
-                cells.append(effect_compact(row) if row is not None else "")
+            for method, estimand in COMPARISON_COLUMNS:
+                found = select_effects(m.effects, treatment=PRIMARY, outcome=outcome, horizon=int(horizon),
+                                       method=method, estimand=estimand)
+                cells.append(effect_compact(found.iloc[0]) if len(found) else "")
             rows.append(cells)
         adjusted = best_effect(m.effects, PRIMARY, outcome)
         naive = (best_effect(m.effects, PRIMARY, outcome, int(adjusted["horizon"]), ("naive",))
@@ -46,12 +50,16 @@ def naive_vs_causal(m: MemoInputs) -> str:
                              + comparison[:1].lower() + comparison[1:])
     if not rows:
         return not_available(f"estimates for treatment '{PRIMARY}'")
-    table = pipe_table(["Outcome", "Window", "Raw comparison", "Matched (adopters)", "Adjusted (all)"], rows,
-                       ["l", "l", "r", "r", "r"])
+    table = pipe_table(["Outcome", "Window", "Raw comparison", "On adopters: matched", "On adopters: doubly robust",
+                        "On everyone: doubly robust"], rows, ["l", "l", "r", "r", "r", "r"])
     parts = [" ".join(sentences), table,
              "*Effects in percentage points, with 95% intervals in brackets. Raw: adopters minus non-adopters. "
-             "Matched: each adopter compared with similar non-adopters (effect on adopters). "
-             "Adjusted: double machine learning over all customers (average effect).*",
+             "The two middle columns answer the same question, the effect on the customers who adopted (ATT): "
+             "matching compares each adopter with similar non-adopters; the doubly robust estimate uses the "
+             "double machine learning fits. They should agree within their intervals (the agreement check in "
+             "\"How sure are we?\"). The last column is the average effect over all eligible customers (ATE), "
+             "a different question: it differs from the effect on adopters when adopters gain more or less "
+             "than others.*",
              _balance_sentence(m),
              figure(m.figure("causal", "graph"), "What we adjust for: the causal graph", width="70%"),
              figure(m.figure("love") or m.figure("balance"), "Balance before and after matching", width="70%")]

@@ -162,3 +162,23 @@ def test_robustness_section_separates_hidden_factor_and_reports_flagged_months(t
     assert "46 of 48 passed" in text and "12 of 12 estimates survived" in text
     assert "To explain away the cancel estimate" in text
     assert "moves from" in flagged_sensitivity(inputs)
+
+
+def test_methods_are_compared_like_with_like():
+    """dml headlines with its ATE; the comparison table puts PSM's ATT beside DML's ATT, the ATE apart."""
+    from causal.report.inputs import MemoInputs
+    from causal.report.sections.effects import naive_vs_causal
+
+    base = dict(treatment="any", outcome="cancel", horizon=1, se=0.01, n_units=1000, n_treated=200,
+                cohorts="2020-08", interval="cluster-robust by customer")
+    rows = [dict(base, method="naive", estimand="ATE", estimate=-0.05, ci_low=-0.07, ci_high=-0.03),
+            dict(base, method="psm", estimand="ATT", estimate=-0.021, ci_low=-0.04, ci_high=-0.002),
+            dict(base, method="dml", estimand="ATE", estimate=-0.047, ci_low=-0.06, ci_high=-0.034),
+            dict(base, method="dml", estimand="ATT", estimate=-0.024, ci_low=-0.035, ci_high=-0.013)]
+    effects = pd.DataFrame(rows)
+    headline = best_effect(effects, "any", "cancel")
+    assert (headline["method"], headline["estimand"]) == ("dml", "ATE")
+    table_line = next(line for line in naive_vs_causal(MemoInputs(results_dir=".", effects=effects)).splitlines()
+                      if line.startswith("| Cancel"))
+    cells = [c.strip() for c in table_line.strip("|").split("|")]
+    assert cells[3].startswith(MINUS + "2.1") and cells[4].startswith(MINUS + "2.4") and cells[5].startswith(MINUS + "4.7")
