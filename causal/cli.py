@@ -54,6 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         stages=args.stages,
         on_stage_done=lambda report: _say(console.stage_line(report)),
+        n_bootstrap=args.bootstrap,
     )
     failed = next((r for r in reports if r.status == "failed"), None)
     if failed is not None:
@@ -83,7 +84,7 @@ def _cmd_refute(args: argparse.Namespace) -> int:
         _say(line)
     _say(f"re-run folder: {result.folder}")
     _say(console.refute_closing(result.frame, result.original, result.settings))
-    failed = int((~result.frame["passed"].astype(bool)).sum())
+    failed = console.pass_counts(result.frame["passed"])[1]
     return EXIT_CHECK_FAILED if args.strict and failed else 0
 
 
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for Parquet model and panel (default: <results>/processed)")
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    run.add_argument("--bootstrap", type=int, default=None, metavar="N",
+                     help="customer-bootstrap draws of the matching interval (default 100; fewer for a quick look)")
     run.add_argument("--ray", default=None, metavar="ADDRESS",
                      help="run the cell map on a Ray cluster ('auto', 'ray://host:10001', 'local'; needs .[ray])")
     run.add_argument(

@@ -10,6 +10,7 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import results_contract
@@ -67,8 +68,9 @@ def checks_line(results_dir: Path) -> str:
     if not path.is_file():
         return "checks: no refutations.csv (the refute stage did not run)"
     frame = pd.read_csv(path)
-    passed = int(frame["passed"].astype(bool).sum())
-    return f"checks: {passed} of {len(frame)} refutations passed ({path.name})"
+    passed, failed, unjudged = pass_counts(frame["passed"])
+    extra = f", {unjudged} could not be judged" if unjudged else ""
+    return f"checks: {passed} of {len(frame)} refutations passed{extra} ({path.name})"
 
 
 def degraded_lines(results_dir: Path, reports) -> list[str]:
@@ -97,8 +99,21 @@ def _result(new_effect: float, p_value: float) -> str:
     return text + (f" p={p_value:.3f}" if isinstance(p_value, float) and not math.isnan(p_value) else "")
 
 
+def judged(value) -> bool | None:
+    """A ``passed`` cell as True / False, or None for a check that could not be judged (empty in the CSV)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return {"true": True, "false": False}.get(str(value).strip().lower())
+
+
+def pass_counts(passed: pd.Series) -> tuple[int, int, int]:
+    """(passed, failed, not judged) of a ``passed`` column."""
+    values = [judged(v) for v in passed]
+    return values.count(True), values.count(False), sum(v is None for v in values)
+
+
 def _verdict(passed) -> str:
-    return "pass" if bool(passed) else "FAIL"
+    return {True: "pass", False: "FAIL", None: "n/a"}[judged(passed)]
 
 
 def refute_table(frame: pd.DataFrame, original: pd.DataFrame | None, same_settings: bool) -> list[str]:
@@ -126,12 +141,12 @@ def refute_table(frame: pd.DataFrame, original: pd.DataFrame | None, same_settin
 
 def refute_closing(frame: pd.DataFrame, original: pd.DataFrame | None, settings: dict) -> str:
     """``refutations: 46 passed, 2 failed (the run, same settings: 45 passed, 3 failed)``."""
-    passed = int(frame["passed"].astype(bool).sum())
-    line = f"refutations: {passed} passed, {len(frame) - passed} failed"
+    passed, failed, unjudged = pass_counts(frame["passed"])
+    line = f"refutations: {passed} passed, {failed} failed" + (f", {unjudged} not judged" if unjudged else "")
     if original is None:
         return line + " (the run has no refutations.csv to compare)"
-    run_passed = int(original["passed"].astype(bool).sum())
-    run_counts = f"{run_passed} passed, {len(original) - run_passed} failed"
+    run_passed, run_failed, run_unjudged = pass_counts(original["passed"])
+    run_counts = f"{run_passed} passed, {run_failed} failed" + (f", {run_unjudged} not judged" if run_unjudged else "")
     if settings.get("same_settings_as_run"):
         return line + f" (the run, same settings: {run_counts})"
     run = settings.get("run_refute_settings", {})

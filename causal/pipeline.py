@@ -240,13 +240,15 @@ def _stage_panel(results: Path, processed: Path) -> tuple[dict, list, dict]:
     return counts, reasons, {}
 
 
-def _stage_estimate(results: Path, processed: Path, seed: int, jobs: int) -> tuple[dict, list, dict]:
+def _stage_estimate(results: Path, processed: Path, seed: int, jobs: int,
+                    n_bootstrap: int | None = None) -> tuple[dict, list, dict]:
     import pandas as pd
 
     from causal.estimate import run_estimation_stage
     from causal.estimate.stage import primary_keys
 
-    effects = run_estimation_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs)
+    options = {} if n_bootstrap is None else {"n_bootstrap": n_bootstrap}
+    effects = run_estimation_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs, **options)
     skipped = pd.read_csv(results / results_contract.SKIPPED_CELLS_CSV)
     counts = {"effects": int(len(effects)), "skipped_cells": int(len(skipped))}
     found = {tuple(k) for k in effects[["treatment", "outcome", "horizon", "method"]].itertuples(index=False)}
@@ -311,6 +313,7 @@ def run_pipeline(
     jobs: int = 1,
     stages: str = "all",
     on_stage_done: Callable[[StageReport], None] | None = None,
+    n_bootstrap: int | None = None,
 ) -> list[StageReport]:
     """Run the chosen stages on the raw extracts in ``data_dir``; one :class:`StageReport` per stage.
 
@@ -337,6 +340,8 @@ def run_pipeline(
         ``"all"`` or a comma-separated subset of :data:`STAGES`.
     on_stage_done : callable or None
         Called with each report as soon as its stage ends.
+    n_bootstrap : int, optional
+        Customer-bootstrap draws of the matching interval (default: the estimate stage's, 100).
 
     Returns
     -------
@@ -351,13 +356,14 @@ def run_pipeline(
                 results_dir.resolve()):
             locks.append(acquire_lock(processed_dir))
         processed_dir.mkdir(parents=True, exist_ok=True)
-        return _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done)
+        return _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done, n_bootstrap)
     finally:
         for lock in reversed(locks):
             release_lock(lock)
 
 
-def _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done) -> list[StageReport]:
+def _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_stage_done,
+                n_bootstrap=None) -> list[StageReport]:
     if "data" in chosen:
         info = write_run_info(data_dir, results_dir, processed_dir, seed, jobs)
     else:
@@ -372,7 +378,7 @@ def _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_sta
         if failed is not None:
             report = StageReport(stage, "skipped", 0.0, reasons=[f"stage {failed} failed"])
         else:
-            report = _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started)
+            report = _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started, n_bootstrap)
             if report.status == "failed":
                 failed = stage
                 pending_error = getattr(report, "_input_error", None)
@@ -389,22 +395,22 @@ def _run_locked(data_dir, results_dir, processed_dir, seed, jobs, chosen, on_sta
 
 
 _RUNNERS = {
-    "data": lambda d, r, p, seed, jobs: _stage_data(d, r, p),
-    "panel": lambda d, r, p, seed, jobs: _stage_panel(r, p),
-    "estimate": lambda d, r, p, seed, jobs: _stage_estimate(r, p, seed, jobs),
-    "refute": lambda d, r, p, seed, jobs: _stage_refute(r, p, seed, jobs),
-    "segments": lambda d, r, p, seed, jobs: _stage_segments(r, p, seed, jobs),
+    "data": lambda d, r, p, seed, jobs, n_bootstrap: _stage_data(d, r, p),
+    "panel": lambda d, r, p, seed, jobs, n_bootstrap: _stage_panel(r, p),
+    "estimate": lambda d, r, p, seed, jobs, n_bootstrap: _stage_estimate(r, p, seed, jobs, n_bootstrap),
+    "refute": lambda d, r, p, seed, jobs, n_bootstrap: _stage_refute(r, p, seed, jobs),
+    "segments": lambda d, r, p, seed, jobs, n_bootstrap: _stage_segments(r, p, seed, jobs),
 }
 _WRITES_PROCESSED = {"data": False, "panel": True}  # stage -> seed its processed staging with copies
 
 
-def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started) -> StageReport:
+def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started, n_bootstrap=None) -> StageReport:
     """Run one stage in staging folders; move its files into place only when it completes."""
     staged_results = _staging_dir(results_dir, stage, copy_files=_STAGE_INPUTS[stage])
     staged_processed = (_staging_dir(processed_dir, stage, copy_files=_WRITES_PROCESSED[stage])
                         if stage in _WRITES_PROCESSED else processed_dir)
     try:
-        counts, reasons, outputs = _RUNNERS[stage](data_dir, staged_results, staged_processed, seed, jobs)
+        counts, reasons, outputs = _RUNNERS[stage](data_dir, staged_results, staged_processed, seed, jobs, n_bootstrap)
     except Exception as error:  # the stage boundary: record why it failed, keep its half-written files out
         shutil.rmtree(staged_results, ignore_errors=True)
         if staged_processed != processed_dir:

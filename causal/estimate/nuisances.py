@@ -110,7 +110,9 @@ def sensitivity(nuisances: CellNuisances, c_y: float, c_t: float, alpha: float =
     Returns
     -------
     (float, float, float)
-        Lower and upper sensitivity bound, robustness value.
+        Lower and upper sensitivity bound, robustness value; NaN when the Riesz-representer
+        variance ``nu`` or the residual variance ``sigma`` comes out negative (EconML's
+        precondition), which happens with poor nuisance fits on small cells.
     """
     from econml.validate.sensitivity_analysis import RV, dr_sensitivity_values, sensitivity_interval
 
@@ -119,6 +121,8 @@ def sensitivity(nuisances: CellNuisances, c_y: float, c_t: float, alpha: float =
     params = dr_sensitivity_values(nuisances.y.reshape(-1, 1), nuisances.t.reshape(-1, 1).astype(float),
                                    y_pred, t_pred)
     first = {k: v[0] for k, v in params._asdict().items()}
+    if not (first["sigma"] >= 0 and first["nu"] >= 0):  # EconML refuses these (poor nuisance fits, small cells)
+        return float("nan"), float("nan"), float("nan")
     low, high = sensitivity_interval(**first, alpha=alpha, c_y=c_y, c_t=c_t, rho=1.0)
     return float(low), float(high), float(RV(**first, alpha=alpha))
 

@@ -20,6 +20,7 @@ The stage that runs them over the primary cells is :mod:`causal.refute.stage`.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import math
 from pathlib import Path
 
@@ -196,6 +197,11 @@ def unobserved_confounder(cell: Cell, rec: EffectRecord, seed: int, learner=None
             robustness = float(learner.robustness_value(T=1, alpha=0.05))
         extra["sensitivity_interval"] = [float(low), float(high)]
         extra["robustness_value"] = float(robustness)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            extra["not_computable"] = ("the sensitivity analysis is not defined here: the nuisance fits give a "
+                                       "negative residual or Riesz-representer variance (too few rows)")
+            return replace(_record(rec, "unobserved_confounder", float("nan"), None, False,
+                                   RULES["unobserved_confounder_dml"], extra), passed=None)
         excludes_zero = low > 0 or high < 0
         new_effect = (low if low > 0 else high) if excludes_zero else 0.0
         return _record(rec, "unobserved_confounder", new_effect, None, excludes_zero,
