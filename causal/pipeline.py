@@ -261,6 +261,12 @@ def _stage_estimate(results: Path, processed: Path, seed: int, jobs: int,
         outputs["primary_effects"] = {"status": "degraded", "reason": f"{len(missing)} of {len(primary_keys())} "
                                       "primary estimates not estimable: " + _top_reasons(skipped)}
     reasons = [f"{len(skipped)} cell(s) skipped: {_top_reasons(skipped)}"] if len(skipped) else []
+    outputs["event_study"] = {"status": "ok", "reason": ""}
+    if not (effects["method"] == "event_study").any():
+        study_skips = results / results_contract.EVENT_STUDY_SKIPPED_CSV
+        why = pd.read_csv(study_skips)["reason"].astype(str) if study_skips.is_file() else pd.Series(dtype=str)
+        outputs["event_study"] = {"status": "degraded", "reason": "; ".join(why.drop_duplicates().head(3))
+                                  or "no adoption cohort could be fitted"}
     return counts, reasons, outputs
 
 

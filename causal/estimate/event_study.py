@@ -124,6 +124,16 @@ def run_event_study(panel: pd.DataFrame, processed_dir: Path) -> EventStudyResul
     of the cohorts' ATT(g, g + e); its standard error is the sum of the weighted cohort
     standard errors (the bound for perfectly correlated cohorts: the fits share controls).
     """
+    empty = pd.DataFrame(columns=["group", "time", "effect", "se", "event_time", "outcome", "cohort",
+                                  "n_treated", "n_units"])
+    if not model_path(processed_dir, schema.FCT_CUSTOMER_MONTH).is_file():
+        reason = "no customer-month table beside the panel (the data stage did not run here): no event study"
+        return EventStudyResult(group_time=empty, event_time=aggregate_event_time(empty),
+                                skipped=[{"cohort": "all", "reason": reason}])
+    if TREATMENT not in set(panel["treatment"].astype(str)):
+        reason = f"no '{TREATMENT}' treatment rows in the panel: no event study"
+        return EventStudyResult(group_time=empty, event_time=aggregate_event_time(empty),
+                                skipped=[{"cohort": "all", "reason": reason}])
     labels, wide = monthly_outcomes(processed_dir)
     adoption = adoption_months(panel)
     first = panel.loc[(panel["treatment"] == TREATMENT) & panel[schema.ELIGIBLE_CANCEL].astype(bool)]
@@ -144,8 +154,7 @@ def run_event_study(panel: pd.DataFrame, processed_dir: Path) -> EventStudyResul
         for outcome in OUTCOMES:
             gt = fit_cohort(frame, outcome, month + 1)
             rows.append(gt.assign(outcome=outcome, cohort=label, n_treated=n_treated, n_units=n_units))
-    group_time = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["group", "time", "effect", "se", "event_time", "outcome", "cohort", "n_treated", "n_units"])
+    group_time = pd.concat(rows, ignore_index=True) if rows else empty
     return EventStudyResult(group_time=group_time, event_time=aggregate_event_time(group_time), skipped=skipped)
 
 

@@ -95,6 +95,9 @@ def synthetic_panel(
             "d_n_int_prev": rng.integers(0, 2, size=n_customers).astype(float) if k else 0.0,
             "d_log_mrr_prev": d_log_mrr,
             "cancel_prev": (rng.random(n_customers) < 0.1).astype(float) if k else 0.0,
+            # the negative-control outcome (a cancellation in t-2), from its own stream so the others are unchanged
+            "cancel_lag2": ((np.random.default_rng([seed, 2, k]).random(n_customers) < 0.1).astype(float)
+                            if k >= 2 else np.full(n_customers, np.nan)),
             "history_missing": float(k == 0),
             "months_before": float(k),
             "tier": np.array(_TIERS)[tier_idx],

@@ -88,6 +88,9 @@ def heterogeneous_panel(n_customers: int = 4000, seed: int = 0,
             "d_n_int_prev": rng.integers(0, 2, n_customers).astype(float) if k else 0.0,
             "d_log_mrr_prev": d_log_mrr,
             "cancel_prev": (rng.random(n_customers) < 0.1).astype(float) if k else 0.0,
+            # the negative-control outcome (a cancellation in t-2), from its own stream so the others are unchanged
+            "cancel_lag2": ((np.random.default_rng([seed, 2, k]).random(n_customers) < 0.1).astype(float)
+                            if k >= 2 else np.full(n_customers, np.nan)),
             "history_missing": float(k == 0), "months_before": float(k),
             "tier": np.array(TIERS)[tier_idx], "customer_segment": segment_label,
             "region": np.where(np.char.startswith(segment_label.astype(str), "NAM"), "NAM", "International"),
