@@ -62,9 +62,15 @@ def _residual_ss(target: np.ndarray, design: np.ndarray) -> float:
 
 
 def partial_r2(target: np.ndarray, full: np.ndarray, reduced: np.ndarray) -> float:
-    """Partial R2 of the columns in ``full`` but not ``reduced``: 1 - RSS(full) / RSS(reduced)."""
+    """Partial R2 of the columns in ``full`` but not ``reduced``: 1 - RSS(full) / RSS(reduced).
+
+    Clipped to [0, 1]: columns that add nothing (constant or collinear in a small cell) can
+    give a value a rounding error below zero.
+    """
     reduced_ss = _residual_ss(target, reduced)
-    return 1.0 - _residual_ss(target, full) / reduced_ss if reduced_ss > 0 else float("nan")
+    if not reduced_ss > 0:
+        return float("nan")
+    return float(min(max(1.0 - _residual_ss(target, full) / reduced_ss, 0.0), 1.0))
 
 
 def ols_treatment_effect(y: np.ndarray, t: np.ndarray, X: np.ndarray) -> tuple[float, float, int]:

@@ -25,18 +25,24 @@ def test_psm_and_dml_recover_the_simulated_truth(pipeline_run, simulated_data):
     truth = _truth(simulated_data(40000, 11)).set_index(["treatment", "outcome", "horizon"])
     effects = _primary(pd.read_csv(results / results_contract.EFFECTS_CSV)).set_index(["treatment", "outcome", "horizon"])
     covered, cells = 0, 0
+    att_covered, att_narrower = 0, 0
     for key, target in truth.loc[truth.index.isin(effects.index)].iterrows():
-        rows = effects.loc[[key]].set_index("method")
-        naive = rows.loc["naive"]
+        rows = effects.loc[[key]].set_index(["method", "estimand"])
+        naive = rows.loc[("naive", "ATE")]
         assert naive["estimate"] == pytest.approx(target["naive"], abs=1e-9)  # same units as the truth
-        for method, true_value in (("psm", target["att"]), ("dml", target["ate"])):
-            estimate = rows.loc[method]
+        for method, estimand, true_value in (("psm", "ATT", target["att"]), ("dml", "ATE", target["ate"])):
+            estimate = rows.loc[(method, estimand)]
             cells += 1
             covered += int(estimate["ci_low"] <= true_value <= estimate["ci_high"])
             if abs(naive["estimate"] - true_value) > 3 * naive["se"]:
                 assert abs(estimate["estimate"] - true_value) < abs(naive["estimate"] - true_value), (key, method)
+        dml_att, psm_att = rows.loc[("dml", "ATT")], rows.loc[("psm", "ATT")]
+        att_covered += int(dml_att["ci_low"] <= target["att"] <= dml_att["ci_high"])
+        att_narrower += int(dml_att["ci_high"] - dml_att["ci_low"] < psm_att["ci_high"] - psm_att["ci_low"])
     assert cells == 12
     assert covered >= 10, f"intervals covered the truth in {covered} of {cells} cells"
+    assert att_covered >= 5, f"the doubly robust ATT covered the true ATT in {att_covered} of 6 cells"
+    assert att_narrower >= 4, f"the doubly robust ATT was narrower than matching's in {att_narrower} of 6 cells"
 
 
 def test_no_planted_effect_no_effect_found(tmp_path):
