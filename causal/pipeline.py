@@ -281,7 +281,7 @@ def _stage_refute(results: Path, processed: Path, seed: int, jobs: int) -> tuple
     from causal.refute import run_refutation_stage
 
     frame = run_refutation_stage(processed_dir=processed, results_dir=results, seed=seed, jobs=jobs)
-    counts = {"refutations": int(len(frame))}
+    counts = {"checks": int(len(frame)), "passed": int((frame["passed"] == True).sum())}  # noqa: E712
     reasons = [] if len(frame) else ["no primary estimate to refute"]
     return counts, reasons, {}
 

@@ -74,10 +74,11 @@ def test_run_prints_a_line_per_stage_and_a_summary(run):
     results, lines = run["results"], run["out"].splitlines()
     effects = pd.read_csv(results / results_contract.EFFECTS_CSV)
     refutations = pd.read_csv(results / results_contract.REFUTATIONS_CSV)
-    assert re.match(rf"^estimate\s+ok\s+\d+\.\d s\s+effects={len(effects)} skipped=\d+$", lines[0])
+    # the estimate stage is degraded here: the tiny panel has no model beside it for the event study
+    assert re.match(rf"^estimate\s+(ok|degraded)\s+\d+\.\d s\s+effects={len(effects)} skipped_cells=\d+", lines[0])
     assert re.match(rf"^refute\s+ok\s+\d+\.\d s\s+checks={len(refutations)} "
-                    rf"passed={int(refutations.passed.sum())}$", lines[1])
-    headline = effects.loc[(effects.treatment == "any") & (effects.method == "dml")
+                    rf"passed={int((refutations.passed == True).sum())}$", lines[1])  # noqa: E712
+    headline = effects.loc[(effects.treatment == "any") & (effects.method == "dml") & (effects.estimand == "ATE")
                            & effects.outcome.isin(["cancel", "upgrade"])]
     for row in headline.itertuples():
         expected = (f"{row.outcome:<8} within {row.horizon} month{'s' if row.horizon != 1 else ''}: "

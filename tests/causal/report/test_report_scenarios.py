@@ -35,7 +35,8 @@ def scenario_memo(request, tmp_path_factory):
 
 def _headline(results, outcome: str) -> pd.Series:
     effects = pd.read_csv(results / "effects.csv")
-    rows = effects[(effects.treatment == "any") & (effects.outcome == outcome) & (effects.method == "dml")]
+    rows = effects[(effects.treatment == "any") & (effects.outcome == outcome) & (effects.method == "dml")
+                   & (effects.estimand == "ATE")]
     return rows.sort_values("horizon").iloc[-1]
 
 
