@@ -102,6 +102,17 @@ def _refutations(effects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
                 "method": eff.method, "refuter": refuter, "estimate": eff.estimate, "new_effect": new,
                 "p_value": float(rng.uniform(0.2, 0.9)), "passed": passed, "rule": rule,
             })
+    # the design checks of the refute stage (no draws from rng: the other rows stay as they were)
+    for _, eff in primary.loc[primary.outcome == "cancel"].iterrows():
+        rows.append({"treatment": "any", "outcome": "cancel", "horizon": eff.horizon, "method": eff.method,
+                     "refuter": "negative_control", "estimate": eff.estimate, "new_effect": 0.0004,
+                     "p_value": 0.63, "passed": True, "rule": "negative-control effect's 95% interval covers 0"})
+    rows.append({"treatment": "first", "outcome": "cancel_month", "horizon": 1, "method": "event_study",
+                 "refuter": "pre_trend", "estimate": -0.02, "new_effect": 0.001, "p_value": 0.42, "passed": True,
+                 "rule": "pre-adoption coefficients jointly zero (p >= 0.05)"})
+    rows.append({"treatment": "first", "outcome": "cancel", "horizon": 1, "method": "dml",
+                 "refuter": "strategy_agreement", "estimate": -0.018, "new_effect": -0.02, "p_value": 0.47,
+                 "passed": True, "rule": "event study minus doubly robust estimate covers 0 (p >= 0.05)"})
     return pd.DataFrame(rows)
 
 
@@ -304,7 +315,8 @@ def write_fixture_results(results_dir: Path, seed: int = 0, simulated: bool = Tr
                "figures/love_plot.png": "Balance before and after matching",
                "figures/propensity_overlap.png": "Propensity overlap",
                "figures/forest_segments.png": "Effects by segment",
-               "figures/marketplace_vs_custom.png": "Marketplace vs custom"}
+               "figures/marketplace_vs_custom.png": "Marketplace vs custom",
+               "figures/design_checks.png": "Design checks"}
     for k, (name, title) in enumerate(figures.items()):
         if not any(name == o or name.startswith(o.rstrip("/") + "/") for o in omit):
             _figure(results_dir / name, title, seed + k)
