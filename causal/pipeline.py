@@ -437,6 +437,9 @@ def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started, n
 
         write_duckdb_file(processed_dir)  # its views name the Parquet files by absolute path
     status = _status(outputs, reasons)
+    if status != "ok" and not reasons:  # a stage that is not ok says why: its outputs' reasons
+        reasons = [f"{name}: {output.get('reason') or output['status']}" for name, output in outputs.items()
+                   if output.get("status") != "ok"]
     return StageReport(stage, status, round(time.perf_counter() - started, 2), counts, reasons + notes, outputs)
 
 
