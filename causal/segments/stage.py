@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 
 from analysis import results_contract, schema
 from causal.segments import dollars as dollars_mod
-from causal.segments import targeting
+from causal.segments import guards, targeting
 from causal.estimate import estimators, nuisances
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.stage import prepare_cell, skip_reason
@@ -38,10 +38,10 @@ from causal.segments.bands import BAND_COLUMNS, BAND_INTERVAL, segment_inference
 from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, forest_figure,
                                     overall_effect, scores_from_nuisances, segment_effects, stratified_effects)
 
-PRIMARY_TREATMENT = "any"
+PRIMARY_TREATMENT = guards.PRIMARY_TREATMENT
 PRIMARY_OUTCOMES = ("cancel", "upgrade", "cancel_dollars")  # GATEs for these (treatment any, every h)
 STRATIFIED_OUTCOMES = ("cancel", "upgrade")
-VARIANTS = ("marketplace", "custom")
+VARIANTS = guards.VARIANTS
 VARIANT_OUTCOMES = ("cancel", "upgrade")
 POLICY_OUTCOME, POLICY_HORIZONS = "cancel", (3, 2, 1)  # the longest horizon available
 RULE_OUTCOME = "cancel_dollars"  # the rule is learnt on MRR kept, the company's metric
@@ -175,32 +175,6 @@ def _policy_cells(scores: dict) -> tuple[DRScores, DRScores | None] | None:
     return None
 
 
-NO_RULE = "no targeting rule found"
-
-
-def _output(status: str, reason: str = "") -> dict:
-    return {"status": status, "reason": reason}
-
-
-def _spread_reason(predicted: np.ndarray, n_groups: int) -> str | None:
-    """Why predicted effects cannot rank customers (fewer distinct values than ranking groups), or None."""
-    distinct = np.unique(np.round(np.asarray(predicted, dtype=float), 12)).size
-    if distinct < max(n_groups, 2):
-        return (f"no spread in predicted effects ({distinct} distinct value(s) on held-out customers, "
-                f"{n_groups} ranking groups needed)")
-    return None
-
-
-def _degenerate_rule_reason(share_train: float, share_heldout: float) -> str | None:
-    """Why a rule is no rule: it targets every customer-month or none (on training or held-out customers)."""
-    for label, share in (("training", share_train), ("held-out", share_heldout)):
-        if share <= 0.0:
-            return f"{NO_RULE}: the rule targets no {label} customer-month"
-        if share >= 1.0:
-            return f"{NO_RULE}: the rule targets every {label} customer-month"
-    return None
-
-
 def _write_no_rule(results_dir: Path, reason: str) -> None:
     (results_dir / results_contract.TARGETING_RULE_TXT).write_text(f"No targeting rule: {reason}.\n")
 
@@ -222,20 +196,20 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
     """
     found = _policy_cells(scores)
     if found is None:
-        reason = f"{NO_RULE}: the cancellation cells were skipped (too few rows)"
+        reason = f"{guards.NO_RULE}: the cancellation cells were skipped (too few rows)"
         _write_no_rule(results_dir, reason)
-        return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
+        return {}, {"targeting": guards.output("degraded", reason), "ranking_validation": guards.output("degraded", reason)}
     cancel, dollars = found
     learn = dollars if dollars is not None else cancel
     cell = scores[(learn.treatment, learn.outcome, learn.horizon)][1]
     train_scores = targeting.training_scores(cell, learn.folds, seed)
     predicted = targeting.fit_effect_model(cell, train_scores, learn.folds, seed)
     train, held = learn.folds == targeting.TRAIN_FOLD, learn.folds == targeting.HELDOUT_FOLD
-    spread = _spread_reason(predicted[held], targeting.RANKING_GROUPS)
+    spread = guards.spread_reason(predicted[held], targeting.RANKING_GROUPS)
     if spread is not None:  # DRTester's BLP and calibration need spread; a tree on a constant has one leaf
-        reason = f"{spread}: {NO_RULE}"
+        reason = f"{spread}: {guards.NO_RULE}"
         _write_no_rule(results_dir, reason)
-        return {}, {"targeting": _output("degraded", reason), "ranking_validation": _output("degraded", reason)}
+        return {}, {"targeting": guards.output("degraded", reason), "ranking_validation": guards.output("degraded", reason)}
     features, levels = targeting.interpretable_features(learn.rows.loc[train])
     benefit = -predicted[train]
     tree = targeting.fit_policy_tree(features, benefit, seed)
@@ -248,11 +222,11 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
         results_dir / results_contract.TARGETING_CURVES_CSV, index=False)
     targeting.ranking_figure(curves, results_dir / results_contract.FIGURES_DIR / "ranking_qini_toc.png", learn.horizon,
                              learn.outcome)
-    statuses = {"ranking_validation": _output("ok")}
-    degenerate = _degenerate_rule_reason(share_train, share_heldout)
+    statuses = {"ranking_validation": guards.output("ok")}
+    degenerate = guards.degenerate_rule_reason(share_train, share_heldout)
     if degenerate is not None:
         _write_no_rule(results_dir, degenerate)
-        statuses["targeting"] = _output("degraded", degenerate)
+        statuses["targeting"] = guards.output("degraded", degenerate)
         return {}, statuses
     values = targeting.policy_values(cancel, dollars, rule, seed)
     values.to_csv(results_dir / results_contract.TARGETING_CSV, index=False)
@@ -260,7 +234,7 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
     (results_dir / results_contract.TARGETING_RULE_TXT).write_text(_targeting_text(rule, values, validation))
     targeting.policy_tree_figure(tree, list(features.columns), results_dir / results_contract.FIGURES_DIR / "policy_tree.png",
                                  learn.horizon, learn.outcome)
-    statuses["targeting"] = _output("ok")
+    statuses["targeting"] = guards.output("ok")
     return {"rule": rule, "values": values, "validation": validation}, statuses
 
 
@@ -452,20 +426,20 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     for outcome, horizon in sorted({(r.outcome, r.horizon) for r in gates if r.treatment == PRIMARY_TREATMENT}):
         forest_figure([r for r in gates if r.horizon == horizon], overall,  # one per outcome and window
                       figures_dir / results_contract.segment_forest_png(outcome, horizon), PRIMARY_TREATMENT, (outcome,))
-    outputs = {"segment_effects": _segment_effects_status(panel, gates, skipped)}
+    outputs = {"segment_effects": guards.segment_effects_status(panel, gates, skipped)}
     lap("segment_tables_and_forest")
     mvc = marketplace_vs_custom(scores)
     mvc.to_csv(results_dir / results_contract.MARKETPLACE_VS_CUSTOM_CSV, index=False)
     if len(mvc):
         marketplace_custom_figure(mvc, results_dir / results_contract.FIGURES_DIR / "marketplace_vs_custom.png")
-    outputs["marketplace_vs_custom"] = _variants_status(panel, mvc, skipped)
+    outputs["marketplace_vs_custom"] = guards.variants_status(panel, mvc, skipped)
     lap("marketplace_vs_custom")
     with threadpool_limits(limits=1):
         target, target_outputs = run_targeting(scores, seed, results_dir)
     outputs.update(target_outputs)
     lap("targeting")
     dollars_table = run_dollars(panel, overall, gates, results_dir)
-    outputs["dollars"] = _output("ok") if len(dollars_table) else _output("degraded", DOLLARS_SKIPPED)
+    outputs["dollars"] = guards.output("ok") if len(dollars_table) else guards.output("degraded", DOLLARS_SKIPPED)
     lap("dollars")
     summary = _summary(gates, overall, mvc, target, dollars_table)
     summary["outputs"] = outputs
@@ -478,33 +452,3 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     return by_segment
 
 
-def _skipped_text(skipped: list[dict], treatments: tuple[str, ...]) -> str:
-    reasons = pd.Series([s["reason"] for s in skipped if s["treatment"] in treatments and s["segment_var"] == "all"])
-    if reasons.empty:
-        return "no cell was estimable"
-    return "; ".join(f"{reason} ({n} cell(s))" for reason, n in reasons.value_counts().head(2).items())
-
-
-def _segment_effects_status(panel: pd.DataFrame, gates: list, skipped: list[dict]) -> dict:
-    """``ok``; ``degraded`` when no segment effect could be estimated or no segment variable varies."""
-    if not gates:
-        return _output("degraded", "not estimable: " + _skipped_text(skipped, (PRIMARY_TREATMENT,)))
-    single = [var for var, column in schema.SEGMENT_VARS.items() if panel[column].astype(str).nunique() < 2]
-    if len(single) == len(schema.SEGMENT_VARS):
-        return _output("degraded", "every segment variable has one level in the data "
-                                   f"({', '.join(single)}): the segment effects are the overall effect")
-    if single:
-        return _output("ok", f"one level only, no contrast: {', '.join(single)}")
-    return _output("ok")
-
-
-def _variants_status(panel: pd.DataFrame, mvc: pd.DataFrame, skipped: list[dict]) -> dict:
-    """``ok``; ``degraded`` with the reason when there is no marketplace-vs-custom comparison."""
-    if len(mvc):
-        return _output("ok")
-    for variant in VARIANTS:
-        rows = panel.loc[panel["treatment"] == variant]
-        if rows.empty or int(rows[schema.TREATED].sum()) == 0:
-            what = "custom integrations" if variant == "custom" else "marketplace integrations"
-            return _output("degraded", f"no {what} in the data: no marketplace-vs-custom comparison")
-    return _output("degraded", "not estimable: " + _skipped_text(skipped, VARIANTS))

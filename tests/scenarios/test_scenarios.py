@@ -14,8 +14,8 @@ must have on any input a user could plausibly bring:
   exits 2 with ONE line on stderr naming file / line / column; never a Python traceback;
 - run_info.json has a per-stage status record ``stages``:
   ``{stage: {"status": "ok"|"degraded"|"failed"|"skipped", "reasons": [...]}}``;
-- ``report`` exits 0, and the memo never carries a recommendation from a stage that run_info
-  marks degraded (or failed / skipped);
+- ``report`` exits 0, and the memo never carries a recommendation (a claim of claims.json) whose
+  licensing output run_info marks not ok, or whose stage failed or was skipped;
 - an extra column is accepted and noted in data_quality.json; N/A money cells and orphan
   integration rows are quarantined row by row;
 - where an effect is planted, the adjusted estimate has its sign (no effect: the interval covers 0);
@@ -51,15 +51,19 @@ RUN_TIMEOUT = 3600  # seconds; a guard against a hung run on a loaded machine, n
 STATUSES = {"ok", "degraded", "failed", "skipped"}
 INPUT_ERROR_LINE = re.compile(r"^(error: )?[^,:]+\.csv, line \d+(, column [^:]+)?: .+")
 
-# Recommendations of the memo and the stage whose result licenses them (matched by substring of the
-# stage name in run_info.json): when that stage is not "ok", the memo must not say them.
-RECOMMENDATIONS_BY_STAGE = {
-    "segment": ("Offer it broadly", "pays most"),
-    "target": ("Offer it broadly", "pays most"),
-    "heterogeneity": ("Offer it broadly", "pays most"),
-    "dollar": ("In dollars:",),
-    "estimat": ("part of their playbook", "do not push adoption"),
+# The memo's recommendations (claim ids of claims.json) and the (stage, output) of run_info.json
+# whose result licenses each. A recommendation may stand only when its stage is neither failed nor
+# skipped and its output is ok, or, for the main estimates, degraded with rows still present (some
+# primary cells not estimable, for example a window too short for the longest horizon).
+LICENSES = {
+    "push_adoption": ("estimate", "primary_effects"),
+    "do_not_push": ("estimate", "primary_effects"),
+    "no_clear_effect": ("estimate", "primary_effects"),
+    "push_value": ("estimate", "primary_effects"),
+    "target_group": ("segments", "targeting"),
+    "marketplace_vs_custom": ("segments", "marketplace_vs_custom"),
 }
+DEGRADED_STILL_LICENSES = {"primary_effects"}
 
 
 @dataclass(frozen=True)
@@ -428,15 +432,40 @@ def test_memo_has_no_recommendation_from_a_degraded_stage(scenario, case_id):
     assert isinstance(stages, dict), "run_info.json has no 'stages': cannot tell which recommendations are licensed"
     if outcome.report is None or outcome.report.returncode != 0:
         pytest.fail(f"no memo to read ({describe(outcome.report or outcome.run)})")
+    claims = _read_json(outcome.results / "claims.json").get("claims")
+    assert isinstance(claims, list) and claims, "the report wrote no claims.json"
     text = memo_text(outcome.reports)
-    for stage, record in stages.items():
-        if not isinstance(record, dict) or record.get("status") == "ok":
+    for claim in claims:
+        license_ = LICENSES.get(claim.get("id"))
+        if license_ is None:
             continue
-        for key, phrases in RECOMMENDATIONS_BY_STAGE.items():
-            if key in stage.lower():
-                for phrase in phrases:
-                    assert phrase not in text, (f"stage {stage} is {record.get('status')} "
-                                                f"({record.get('reasons')}) but the memo says {phrase!r}")
+        stage, output = license_
+        record = stages.get(stage) if isinstance(stages.get(stage), dict) else {}
+        found = (record.get("outputs") or {}).get(output) or {}
+        allowed = {"ok", "degraded"} if output in DEGRADED_STILL_LICENSES else {"ok"}
+        assert record.get("status") not in ("failed", "skipped", None), (
+            f"claim {claim['id']} stands though stage {stage} is {record.get('status')}: {record.get('reasons')}")
+        assert found.get("status") in allowed, (
+            f"claim {claim['id']} stands though {stage}/{output} is {found.get('status')} ({found.get('reason')})")
+    # and the memo says no recommendation that claims.json does not hold
+    standing = {c.get("id") for c in claims}
+    for claim_id, phrase in RECOMMENDATION_PHRASES.items():
+        if claim_id not in standing:
+            assert phrase not in text, f"the memo says {phrase!r} but claims.json has no {claim_id} claim"
+
+
+# A phrase only its claim's sentence contains (checked against the claims module in the test below).
+RECOMMENDATION_PHRASES = {
+    "push_adoption": "part of their playbook",
+    "do_not_push": "do not push adoption",
+    "target_group": "Start with the customers where it pays most",
+}
+
+
+def test_recommendation_phrases_are_the_memos_own():
+    source = (REPO / "causal" / "report" / "sections" / "claims.py").read_text()
+    for claim_id, phrase in RECOMMENDATION_PHRASES.items():
+        assert phrase in source, f"{phrase!r} ({claim_id}) is no longer a phrase of the memo's claims"
 
 
 # --- planted effects ---------------------------------------------------------------------------

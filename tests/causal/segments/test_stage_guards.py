@@ -5,21 +5,21 @@ import numpy as np
 import pandas as pd
 
 from analysis import schema
-from causal.segments.stage import (NO_RULE, _degenerate_rule_reason, _segment_effects_status, _spread_reason,
-                                   _variants_status)
+from causal.segments.guards import (NO_RULE, degenerate_rule_reason, segment_effects_status, spread_reason,
+                                    variants_status)
 
 
 def test_constant_predictions_have_no_spread():
-    reason = _spread_reason(np.full(500, -0.01), 4)
+    reason = spread_reason(np.full(500, -0.01), 4)
     assert reason is not None and reason.startswith("no spread in predicted effects")
-    assert _spread_reason(np.array([0.1, 0.1, 0.2, 0.2, 0.2]), 4) is not None  # 2 values, 4 groups
-    assert _spread_reason(np.linspace(-0.05, 0.05, 500), 4) is None
+    assert spread_reason(np.array([0.1, 0.1, 0.2, 0.2, 0.2]), 4) is not None  # 2 values, 4 groups
+    assert spread_reason(np.linspace(-0.05, 0.05, 500), 4) is None
 
 
 def test_rule_targeting_everyone_or_no_one_is_no_rule():
-    assert _degenerate_rule_reason(1.0, 0.4) == f"{NO_RULE}: the rule targets every training customer-month"
-    assert _degenerate_rule_reason(0.3, 0.0) == f"{NO_RULE}: the rule targets no held-out customer-month"
-    assert _degenerate_rule_reason(0.3, 0.35) is None
+    assert degenerate_rule_reason(1.0, 0.4) == f"{NO_RULE}: the rule targets every training customer-month"
+    assert degenerate_rule_reason(0.3, 0.0) == f"{NO_RULE}: the rule targets no held-out customer-month"
+    assert degenerate_rule_reason(0.3, 0.35) is None
 
 
 def _panel(custom_treated: int, segments: int = 3) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def _panel(custom_treated: int, segments: int = 3) -> pd.DataFrame:
 
 
 def test_no_custom_integrations_is_named():
-    status = _variants_status(_panel(custom_treated=0), pd.DataFrame(), [])
+    status = variants_status(_panel(custom_treated=0), pd.DataFrame(), [])
     assert status == {"status": "degraded",
                       "reason": "no custom integrations in the data: no marketplace-vs-custom comparison"}
 
@@ -41,12 +41,12 @@ def test_no_custom_integrations_is_named():
 def test_skipped_variant_cells_say_why():
     skipped = [dict(treatment="custom", outcome="cancel", horizon=1, segment_var="all", segment_value="all",
                     reason="fewer than 50 treated or untreated customer-months in a cross-fitting fold")]
-    status = _variants_status(_panel(custom_treated=5), pd.DataFrame(), skipped)
+    status = variants_status(_panel(custom_treated=5), pd.DataFrame(), skipped)
     assert status["status"] == "degraded" and status["reason"].startswith("not estimable: fewer than 50 treated")
 
 
 def test_segment_variables_with_one_level_are_degraded():
-    status = _segment_effects_status(_panel(5, segments=1), gates=[object()], skipped=[])
+    status = segment_effects_status(_panel(5, segments=1), gates=[object()], skipped=[])
     assert status["status"] == "degraded" and "one level" in status["reason"]
-    assert _segment_effects_status(_panel(5, segments=3), gates=[object()], skipped=[])["status"] == "ok"
-    assert _segment_effects_status(_panel(5), gates=[], skipped=[])["status"] == "degraded"
+    assert segment_effects_status(_panel(5, segments=3), gates=[object()], skipped=[])["status"] == "ok"
+    assert segment_effects_status(_panel(5), gates=[], skipped=[])["status"] == "degraded"
