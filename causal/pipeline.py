@@ -90,6 +90,7 @@ class StageReport:
     counts: dict[str, int] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     outputs: dict[str, dict] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)  # wall seconds of the stage's main steps
 
 
 class RunLocked(InputError):
@@ -415,6 +416,9 @@ def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started, n
     staged_results = _staging_dir(results_dir, stage, copy_files=_STAGE_INPUTS[stage])
     staged_processed = (_staging_dir(processed_dir, stage, copy_files=_WRITES_PROCESSED[stage])
                         if stage in _WRITES_PROCESSED else processed_dir)
+    from causal.estimate.step_times import take_step_times  # imported with the stages, not at start-up
+
+    take_step_times()  # only this stage's steps
     try:
         counts, reasons, outputs = _RUNNERS[stage](data_dir, staged_results, staged_processed, seed, jobs, n_bootstrap)
     except Exception as error:  # the stage boundary: record why it failed, keep its half-written files out
@@ -440,7 +444,8 @@ def _run_one(stage, data_dir, results_dir, processed_dir, seed, jobs, started, n
     if status != "ok" and not reasons:  # a stage that is not ok says why: its outputs' reasons
         reasons = [f"{name}: {output.get('reason') or output['status']}" for name, output in outputs.items()
                    if output.get("status") != "ok"]
-    return StageReport(stage, status, round(time.perf_counter() - started, 2), counts, reasons + notes, outputs)
+    return StageReport(stage, status, round(time.perf_counter() - started, 2), counts, reasons + notes, outputs,
+                       take_step_times())
 
 
 def _write_traceback(results_dir: Path, stage: str, error: BaseException) -> None:

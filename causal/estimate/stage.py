@@ -25,6 +25,7 @@ import pandas as pd
 
 from analysis import results_contract, schema
 from causal.estimate import agreement, balance, estimators, event_study, nuisances
+from causal.estimate.step_times import timed
 from causal.estimate.cancel_rate import with_cancel_rate
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.graph import draw_causal_graph
@@ -212,15 +213,19 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     draw_causal_graph(figures / "causal_graph.png")
     keys = cell_keys(cached_panel(processed_dir))
     nuisances.clear_cache(results_dir)
-    results = map_cells(processed_dir, estimate_cell, [(key, (seed, n_bootstrap, str(results_dir))) for key in keys],
-                        jobs, "estimating cells")
+    with timed("cells"):
+        results = map_cells(processed_dir, estimate_cell,
+                            [(key, (seed, n_bootstrap, str(results_dir))) for key in keys], jobs, "estimating cells")
     main = [r for res in results for r in res.records]
     flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
-    flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
-                        [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
-    study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
-    effects = write_results(results, flagged, results_dir, cached_panel(processed_dir), extra_records=study)
-    agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
+    with timed("flagged_cohorts"):
+        flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
+                            [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
+    with timed("event_study"):
+        study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
+    with timed("write_results"):
+        effects = write_results(results, flagged, results_dir, cached_panel(processed_dir), extra_records=study)
+        agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
               "trimming": [balance.TRIM_LOW, balance.TRIM_HIGH], "min_treated": MIN_TREATED,

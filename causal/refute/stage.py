@@ -23,6 +23,7 @@ from analysis import results_contract
 from analysis.errors import InputError
 from causal.estimate.records import EffectRecord, RefutationRecord
 from causal.estimate import agreement, nuisances
+from causal.estimate.step_times import timed
 from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
 from causal.refute import refuters
@@ -116,13 +117,15 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     design_effects.update({(r.treatment, r.outcome, r.horizon, r.method): r for r in rows if r.estimand == "ATT"})
     cached_panel(processed_dir)  # a missing or malformed panel is a one-line input error here
     originals = {key: effects[key] for key in primary_keys() if key in effects}
-    records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs,
-                                   results_dir=results_dir)
+    with timed("refuters"):
+        records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs,
+                                       results_dir=results_dir)
     records += agreement_records(agreement.read_agreement(results_dir))
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}
-    records += design_check_records(cached_panel(processed_dir), results_dir, design_effects, originals, seed,
-                                    n_bootstrap=int(config.get("n_bootstrap", 200)))
+    with timed("design_checks"):
+        records += design_check_records(cached_panel(processed_dir), results_dir, design_effects, originals, seed,
+                                        n_bootstrap=int(config.get("n_bootstrap", 200)))
     frame = write_refutations(records, results_dir)
     config.update({"simulations": simulations})
     config_path.write_text(json.dumps(config, indent=2) + "\n")

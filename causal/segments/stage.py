@@ -34,6 +34,7 @@ from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.stage import prepare_cell, skip_reason
 from causal.estimate.inference import difference_of_means, normal_interval
 from causal.estimate.records import EffectRecord, effects_frame
+from causal.estimate.step_times import record_step
 from causal.segments.bands import BAND_COLUMNS, BAND_INTERVAL, segment_inference
 from causal.segments.scores import (METHOD, N_FOLDS, DRScores, compare_with_stratified, forest_figure,
                                     overall_effect, scores_from_nuisances, segment_effects, stratified_effects)
@@ -394,6 +395,7 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
 
     def lap(step: str) -> None:
         timings[step] = round(time.perf_counter() - started - sum(timings.values()), 2)
+        record_step(step, timings[step])
 
     (results_dir / results_contract.FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     panel = load_panel(Path(processed_dir))
