@@ -160,8 +160,11 @@ _STAGE_INPUTS = {
     "data": (),
     "panel": (results_contract.DATA_QUALITY_JSON,),
     "estimate": (),
-    "refute": (results_contract.EFFECTS_CSV, results_contract.ESTIMATION_CONFIG_JSON),
-    "segments": (results_contract.EFFECTS_CSV,),
+    # the estimate stage's outputs the later stages read: its estimates, settings, event study, agreement
+    # table and the cross-fitted nuisances they reuse instead of refitting (a folder: copied whole)
+    "refute": (results_contract.EFFECTS_CSV, results_contract.ESTIMATION_CONFIG_JSON, results_contract.EVENT_STUDY_CSV,
+               results_contract.ESTIMATOR_AGREEMENT_CSV, results_contract.NUISANCE_CACHE_DIR),
+    "segments": (results_contract.EFFECTS_CSV, results_contract.NUISANCE_CACHE_DIR),
 }
 # results files a stage writes only when it can: removed when a later run of the stage does not make them,
 # so no output of an earlier run survives next to this run's
@@ -177,7 +180,7 @@ _OPTIONAL_OUTPUTS = {
 
 
 def _staging_dir(folder: Path, stage: str, copy_files: tuple[str, ...] | bool) -> Path:
-    """A fresh ``folder/.staging-<stage>``, seeded with copies of the named files (``True``: all top-level files)."""
+    """A fresh ``folder/.staging-<stage>``, seeded with copies of the named files and folders (``True``: all top-level files)."""
     staging = folder / f"{_STAGING_PREFIX}{stage}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -186,8 +189,11 @@ def _staging_dir(folder: Path, stage: str, copy_files: tuple[str, ...] | bool) -
     else:
         names = list(copy_files or ())
     for name in names:
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)  # names may be inside a folder (cache/...)
         if (folder / name).is_file():
             shutil.copy2(folder / name, staging / name)
+        elif (folder / name).is_dir():
+            shutil.copytree(folder / name, staging / name, dirs_exist_ok=True)
     return staging
 
 
