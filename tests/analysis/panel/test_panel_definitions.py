@@ -235,3 +235,69 @@ def test_integration_rows_need_the_columns_and_a_known_kind():
     with pytest.raises(InputError, match="expected marketplace or custom; found 'zapier'") as error:
         treatment.new_integration_arrays(bad, three_months())
     assert error.value.line == 2 and error.value.column == "integration_kind"
+
+
+def test_a_missing_column_names_the_table_and_the_first_missing_column():
+    columns = schema.FCT_CUSTOMER_INTEGRATION_MONTH_COLUMNS
+    for kept in range(len(columns)):
+        frame = pd.DataFrame({c: ["x"] for c in columns[:kept]})
+        with pytest.raises(InputError) as error:
+            treatment.new_integration_arrays(frame, three_months())
+        assert (error.value.file, error.value.column) == (schema.FCT_CUSTOMER_INTEGRATION_MONTH, columns[kept])
+        assert error.value.expected == "expected columns " + ", ".join(columns)
+    bad = integration_rows([("H1", "2020-01", "5", "other")])
+    with pytest.raises(InputError) as error:
+        treatment.new_integration_arrays(bad, three_months())
+    assert error.value.file == schema.FCT_CUSTOMER_INTEGRATION_MONTH and error.value.line == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_new_integrations_against_sets_of_ids_month_by_month(seed):
+    """Random listings of up to 12 IDs per kind: new at t = listed at t+1 and not at t, read from sets."""
+    rng = np.random.default_rng(seed)
+    n, m = 6, 5
+    months = [f"2021-{k + 1:02d}" for k in range(m)]
+    ids = np.array([f"H{i}" for i in range(n)])
+    a = CustomerMonthArrays(ids, months, np.ones((n, m), dtype=bool), *(np.zeros((n, m)),) * 5)
+    rows = []
+    for i in range(n):
+        for k in range(m):
+            for number in rng.choice(12, size=rng.integers(0, 4), replace=False):
+                kind = "custom" if number >= 8 else "marketplace"
+                rows.append((ids[i], months[k], f"Custom_{number}" if kind == "custom" else str(number), kind))
+    got = treatment.new_integration_arrays(integration_rows(rows), a)
+    listed = {(c, mo, kind): set() for c in ids for mo in months for kind in treatment.KINDS}
+    for c, mo, integration, kind in rows:
+        listed[(c, mo, kind)].add(integration)
+    for kind in treatment.KINDS:
+        expected = np.zeros((n, m), dtype=bool)
+        for i, c in enumerate(ids):
+            for k in range(m - 1):
+                expected[i, k] = bool(listed[(c, months[k + 1], kind)] - listed[(c, months[k], kind)])
+        assert (got[kind] == expected).all(), kind
+        assert expected.any() and not expected.all()
+
+
+def test_an_id_is_new_beside_an_old_one_of_the_same_month():
+    """H1 lists app 4 in Jan and Feb and app 6 from Feb: A_Jan, whatever the IDs' internal codes."""
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        rows = [("H1", "2020-01", "4", "marketplace"), ("H1", "2020-02", "4", "marketplace"),
+                ("H1", "2020-02", "6", "marketplace")]
+        got = treatment.new_integration_arrays(integration_rows([rows[k] for k in order]), three_months())
+        assert got["marketplace"].tolist() == [[True, False, False], [False, False, False]], order
+
+
+def test_a_customer_without_any_row_is_left_not_a_gap():
+    """The rule 'left when no row at or after the first absent month' holds for a customer never seen."""
+    present = np.array([[True, True, True], [False, False, False]])
+    ones = np.where(present, 1.0, NAN)
+    a = CustomerMonthArrays(np.array(["H1", "H2"]), ["2020-01", "2020-02", "2020-03"], present,
+                            ones, ones, ones * 100, ones * 100, ones * 0)
+    eligible = np.ones((2, 3), dtype=bool)
+    got = outcomes.outcome_arrays(a, {schema.ELIGIBLE_CANCEL: eligible, schema.ELIGIBLE_UPGRADE: eligible})
+    for column, cohorts in (("cancel_h1", [0, 1]), ("cancel_dollars_h2", [0]), ("mrr_change_h1", [0, 1]),
+                            ("upgrade_h1", [0])):
+        value, status = got[column]
+        assert status[1, cohorts].tolist() == [outcomes.LEFT] * len(cohorts), column
+        assert status[0, cohorts].tolist() == [outcomes.OBSERVED] * len(cohorts), column
+        assert np.isnan(value[1, cohorts]).all()
