@@ -23,7 +23,7 @@ CODE := $(shell find analysis causal -name '*.py' 2>/dev/null)
 SIM_CODE := $(wildcard analysis/simulator*.py analysis/simulator/*.py)
 RUN := $(PY) -m causal run --data $(INPUT) --results $(RESULTS) --processed $(PROCESSED) --seed $(SEED) --jobs $(JOBS)
 
-.PHONY: help setup data model panel estimate refutations segments refute report lint test test-fast bench clean
+.PHONY: help setup data model panel estimate refutations segments refute report lint test test-fast mutation bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -87,6 +87,17 @@ test: lint ## the layer contracts, then the whole test suite, slow tests include
 
 test-fast: lint ## the layer contracts and the quick tests only
 	$(PY) -m pytest -m "not slow"
+
+# mutmut over the modules of [tool.mutmut] only_mutate in pyproject.toml (or only MUTATE="a.py b.py"),
+# one worker; fails on a surviving mutant that tests/mutation_equivalent.txt does not explain (docs/testing.md)
+MUTATE :=
+MUTANT_GLOBS := $(foreach p,$(MUTATE),'$(subst /,.,$(p:.py=)).*')
+
+mutation: $(STAMP) ## mutmut on inference, parsers, treatment, outcomes (slow); MUTATE="a.py" for some
+	$(if $(MUTATE),$(PY) -m tests.mutation_check --known $(MUTATE))
+	rm -rf mutants
+	INTEGRATIONS_SHARED_DIR=$${INTEGRATIONS_SHARED_DIR:-$(abspath ..)/shared} $(VENV)/bin/mutmut run --max-children 1 $(MUTANT_GLOBS)
+	$(PY) -m tests.mutation_check $(MUTATE)
 
 bench: $(STAMP) ## benchmarks at real and ten-times scale; figures go to docs/benchmarks.md
 	$(PY) -m benchmarks.run

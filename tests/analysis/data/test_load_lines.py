@@ -73,3 +73,67 @@ def test_encoding_error_found_beyond_the_first_read_chunk(tmp_path, monkeypatch)
     with pytest.raises(InputError) as raised:
         scan_raw_file(path, SEGMENTS)
     assert (raised.value.line, raised.value.column) == (len(lines), "CUSTOMER_SEGMENT")
+
+
+HEADER_ERRORS = [
+    # (header bytes, line, column, expected message)
+    (b"\n", 1, None, "expected the header 'CUSTOMER_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT'; found an empty line"),
+    (b"   \n", 1, None, "expected the header 'CUSTOMER_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT'; found an empty line"),
+    (b"CUSTOMER_ID EMPLOYEE_SIZE\n", 1, None,
+     "expected the header 'CUSTOMER_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT'; found a line without commas"),
+    (b"CUSTOMER_ID;EMPLOYEE_SIZE;CUSTOMER_SEGMENT\n", 1, None,
+     "expected comma-separated columns; found semicolons as the separator"),
+    (b"CUSTOMER_ID\tEMPLOYEE_SIZE\tCUSTOMER_SEGMENT\n", 1, None,
+     "expected comma-separated columns; found tabs as the separator"),
+    (b"CUSTOMER_ID|EMPLOYEE_SIZE|CUSTOMER_SEGMENT\n", 1, None,
+     "expected comma-separated columns; found pipes as the separator"),
+    (b"H00100101,1 to 25,NAM Direct\n", 1, None,
+     "expected the header 'CUSTOMER_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT'; found a data row (the header line is missing)"),
+    (b"CUSTOMER_ID,EMPLOYEE_SIZE,EMPLOYEE_SIZE,CUSTOMER_SEGMENT\n", 1, "EMPLOYEE_SIZE",
+     "expected each column once; found it twice"),
+    (b"CUSTOMER_ID,EMPLOYEE_SIZE,SEGMENT\n", 1, "CUSTOMER_SEGMENT",
+     "expected column CUSTOMER_SEGMENT in the header; it is missing (found an unexpected column 'SEGMENT': renamed?)"),
+    (b"CUSTOMER_ID,EMPLOYEE_SIZE\n", 1, "CUSTOMER_SEGMENT", "expected column CUSTOMER_SEGMENT in the header; it is missing"),
+    (b"CUSTOMER_ID,EMPLOYEE_SIZE,\xe9\n", 1, None, "expected a UTF-8 header line; found bytes that are not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("header, line, column, expected", HEADER_ERRORS,
+                         ids=[repr(h[:24]) for h, *_ in HEADER_ERRORS])
+def test_header_errors_name_the_file_line_column_and_what_was_found(tmp_path, header, line, column, expected):
+    path = tmp_path / SEGMENTS.file_name
+    path.write_bytes(header + b"H00100101,1 to 25,NAM Direct\n")
+    with pytest.raises(InputError) as error:
+        scan_raw_file(path, SEGMENTS)
+    assert (error.value.file, error.value.line, error.value.column) == (SEGMENTS.file_name, line, column)
+    assert error.value.expected == expected
+
+
+def test_header_names_are_cleaned_and_extra_columns_ignored_by_position(tmp_path):
+    path = tmp_path / SEGMENTS.file_name
+    path.write_bytes(b'\xef\xbb\xbf "CUSTOMER_SEGMENT" ,NOTE,CUSTOMER_ID,,EMPLOYEE_SIZE\r\n'
+                     b"NAM Direct,x,H1,y,1 to 25\r\n")
+    scan = scan_raw_file(path, SEGMENTS)
+    assert scan.has_bom
+    assert scan.header == ("CUSTOMER_SEGMENT", "_ignored_2", "CUSTOMER_ID", "_ignored_4", "EMPLOYEE_SIZE")
+    assert scan.ignored_columns == ["NOTE", "#4"]
+    assert (scan.total_lines, scan.data_lines) == (2, 1)
+
+
+@pytest.mark.parametrize("row, line, column", [
+    (b"H00100102,1 to 25,NAM Caf\xe9\n", 3, "CUSTOMER_SEGMENT"),
+    (b"H00100102,\xe9,NAM Direct\n", 3, "EMPLOYEE_SIZE"),
+    (b"H00100102,1 to 25,NAM Direct,\xe9\n", 3, "#4"),       # a field beyond the header
+    (b"H00100102,1 to 25,NAM Direct,ok,\xff\xfe\n", 3, "#5"),
+    (b"H00100102,1 to 25\x7f,NAM Caf\xe9\n", 3, "CUSTOMER_SEGMENT"),  # DEL (127) is ASCII; 0xE9 is not
+    (b"H00100102,1 to 25,\x80\n", 3, "CUSTOMER_SEGMENT"),  # 0x80, the first byte above ASCII
+])
+def test_a_latin1_byte_names_its_line_and_column(tmp_path, row, line, column):
+    path = tmp_path / SEGMENTS.file_name
+    path.write_bytes(b"CUSTOMER_ID,EMPLOYEE_SIZE,CUSTOMER_SEGMENT\nH00100101,1 to 25,NAM Direct\n" + row)
+    with pytest.raises(InputError) as error:
+        scan_raw_file(path, SEGMENTS)
+    assert (error.value.file, error.value.line, error.value.column) == (SEGMENTS.file_name, line, column)
+    bad = next(b for b in row if b > 127)
+    assert error.value.expected == (f"expected UTF-8 text; found byte 0x{bad:02X} (the file looks "
+                                    "Latin-1/Windows-1252 encoded: re-export it as UTF-8)")

@@ -8,6 +8,7 @@ a closed form written out in the test.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
@@ -146,3 +147,70 @@ def _cell(Cell, y, t, groups):
     values = dict(treatment="any", outcome="cancel", horizon=1, y=y.astype(float), t=t, groups=groups,
                   X=pd.DataFrame({"x": np.zeros(len(y))}), rows=rows, cohorts="2020-08")
     return Cell(**{k: v for k, v in values.items() if k in fields})
+
+
+def test_two_customers_are_enough_for_a_standard_error():
+    """G = 2, the smallest G with an SE: influence (1, 2 | -3) sums to (3, -3); SE = sqrt(2/1 * 18) = 6."""
+    groups = np.array(["a", "a", "b"])
+    assert inference.cluster_se(np.array([1.0, 2.0, -3.0]), groups) == pytest.approx(6.0, rel=REL)
+    # scores (1, 3 | 5): mean 3, centred sums (-2/3, 2/3); SE = sqrt(2 * 8/9) = 4/3, as statsmodels' CR1
+    scores = np.array([1.0, 3.0, 5.0])
+    assert inference.clustered_mean(scores, groups) == pytest.approx((3.0, 4 / 3), rel=REL)
+    assert _statsmodels_cluster_se_of_mean(scores, np.array([0, 0, 1])) == pytest.approx(4 / 3, rel=REL)
+    difference, se = inference.difference_of_means(np.array([1.0, 3.0]), np.array(["a", "b"]),
+                                                   np.array([2.0]), np.array(["a"]))
+    # influence: a (-1/2, +1/2), b -(2 - 2) = 0; per customer a: -1/2, b: 1/2; SE = sqrt(2 * 1/2) = 1
+    assert (difference, se) == pytest.approx((0.0, 1.0), rel=REL, abs=1e-15)
+
+
+def test_influence_given_as_an_object_array_is_read_as_numbers():
+    """A pandas object column of Python floats and ints gives the same SE as the float array."""
+    groups = np.array(["a", "a", "b", "c"])
+    values = [0.5, -0.25, 1, 0.25]
+    expected = np.sqrt(1.5 * (0.25 ** 2 + 1.0 + 0.25 ** 2))
+    assert inference.cluster_se(np.array(values, dtype=object), groups) == pytest.approx(expected, rel=REL)
+    assert inference.cluster_se(pd.Series(values, dtype=object), groups) == pytest.approx(expected, rel=REL)
+
+
+def test_no_scores_and_one_score():
+    mean, se = inference.clustered_mean(np.array([]), np.array([]))
+    assert np.isnan(mean) and np.isnan(se)
+    mean, se = inference.clustered_mean(np.array([4.0]), np.array(["a"]))
+    assert mean == 4.0 and np.isnan(se)
+    assert np.isnan(inference.cluster_se(np.array([0.5]), np.array(["a"])))
+
+
+@pytest.fixture(scope="module")
+def customer_rows():
+    """600 customers, 1 to 4 rows each, in a shuffled row order."""
+    rng = np.random.default_rng(5)
+    ids = np.array([f"H{n:08d}" for n in rng.choice(10 ** 8, size=600, replace=False)])
+    rows = np.repeat(ids, rng.integers(1, 5, size=600))
+    return ids, rng.permutation(rows)
+
+
+def test_customer_folds_keep_a_customer_together_and_use_every_fold(customer_rows):
+    ids, rows = customer_rows
+    folds = inference.customer_folds(rows, 5, seed=3)
+    assert folds.shape == rows.shape and np.issubdtype(folds.dtype, np.integer)
+    per_customer = pd.Series(folds).groupby(rows).nunique()
+    assert (per_customer == 1).all()
+    fold_of = pd.Series(folds, index=rows).groupby(level=0).first()
+    # each customer lands in fold k with probability 1/5: 120 of 600 per fold, sd about 10
+    sizes = fold_of.value_counts().reindex(range(5), fill_value=0)
+    assert set(fold_of) == set(range(5)) and sizes.between(80, 160).all()
+    two = inference.customer_folds(rows, 2, seed=3)
+    assert set(two) == {0, 1} and 0.4 < two.mean() < 0.6
+
+
+def test_a_customer_fold_depends_on_its_id_and_the_seed_only(customer_rows):
+    ids, rows = customer_rows
+    full = pd.Series(inference.customer_folds(ids, 5, seed=3), index=ids)
+    half = ids[::2]
+    assert (inference.customer_folds(pd.Series(half), 5, seed=3) == full[half].to_numpy()).all()
+    assert (inference.customer_folds(list(half[::-1]), 5, seed=3) == full[half[::-1]].to_numpy()).all()
+    other_seed = inference.customer_folds(ids, 5, seed=4)
+    # another seed is another split: about 4 in 5 customers move
+    assert (other_seed != full.to_numpy()).mean() > 0.6
+    numbers = np.arange(50)
+    assert (inference.customer_folds(numbers, 3, seed=1) == inference.customer_folds(numbers.astype(str), 3, seed=1)).all()
