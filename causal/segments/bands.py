@@ -11,7 +11,10 @@ their rows. Three additions make segment claims honest:
     on every group get one shared N(0, 1) multiplier, so correlation between
     groups that share customers is kept). All groups cover their true effects
     together in about 95% of samples. ``c`` is floored at 1.96, so a band is
-    never narrower than the pointwise interval.
+    never narrower than the pointwise interval. One matrix of multipliers is
+    drawn per cell and serves every grouping of that cell (each band is a
+    separate max over its own groups, so sharing the draws changes no band's
+    coverage; drawing them was most of the segments stage's time).
 ``shrunk_estimate`` / ``shrunk_se``
     Empirical-Bayes (partially pooled) estimates towards the cell's overall
     effect ``m``: ``m + (1 - B_g) (estimate_g - m)`` with ``B_g = se_g^2 / (se_g^2 + tau^2)``;
@@ -112,9 +115,23 @@ def shrink(estimates: np.ndarray, se: np.ndarray, centre: float) -> tuple[np.nda
     return centre + (1 - keep) * (estimates - centre), np.sqrt(1 - keep) * se, float(np.sqrt(tau2))
 
 
-def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                      draws: int = BAND_DRAWS) -> pd.DataFrame:
+def customer_multipliers(groups: np.ndarray, rng: np.random.Generator, draws: int = BAND_DRAWS) -> np.ndarray:
+    """N(0, 1) multipliers, shape (draws, customers), in the customer order of :func:`customer_influence`."""
+    n_customers = int(pd.factorize(np.asarray(groups))[0].max()) + 1 if len(groups) else 0
+    return rng.standard_normal((draws, n_customers))
+
+
+def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, rng: np.random.Generator | None,
+                      draws: int = BAND_DRAWS, multipliers: np.ndarray | None = None) -> pd.DataFrame:
     """Group estimates with pointwise and simultaneous 95% bands (one grouping).
+
+    Parameters
+    ----------
+    rng : Generator or None
+        Source of the multipliers when ``multipliers`` is not given.
+    multipliers : ndarray, optional
+        (draws, customers) from :func:`customer_multipliers` on the same ``groups``,
+        shared by the groupings of one cell.
 
     Returns
     -------
@@ -122,7 +139,10 @@ def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, r
         One row per group code: ``estimate``, ``se``, ``band_crit``, ``band_low``, ``band_high``.
     """
     estimates, influence, se = customer_influence(psi, groups, labels)
-    multipliers = rng.standard_normal((draws, influence.shape[0]))
+    if multipliers is None:
+        multipliers = rng.standard_normal((draws, influence.shape[0]))
+    elif multipliers.shape[1] != influence.shape[0]:
+        raise ValueError(f"{multipliers.shape[1]} multipliers per draw for {influence.shape[0]} customers")
     crit = max(max_t_critical(influence, se, multipliers), Z_95) if len(estimates) else float("nan")
     return pd.DataFrame({"estimate": estimates, "se": se, "band_crit": crit,
                          "band_low": estimates - crit * se, "band_high": estimates + crit * se})
@@ -153,13 +173,13 @@ def segment_inference(psi: np.ndarray, groups: np.ndarray, rows: pd.DataFrame, r
         Keys (treatment, outcome, horizon, method, segment_var, segment_value) and :data:`BAND_COLUMNS`.
     """
     out = []
+    rng = np.random.default_rng(derived_seed(seed, "segment_bands", *cell))
+    multipliers = customer_multipliers(groups, rng, draws) if records else None  # one draw for every grouping
     for segment_var in dict.fromkeys(r.segment_var for r in records):
         mine = [r for r in records if r.segment_var == segment_var]
-        values = rows[schema.SEGMENT_VARS[segment_var]].astype(str).to_numpy()
-        order = {r.segment_value: code for code, r in enumerate(mine)}
-        labels = np.array([order.get(v, -1) for v in values])
-        rng = np.random.default_rng(derived_seed(seed, "segment_bands", *cell, segment_var))
-        band = simultaneous_band(psi, groups, labels, rng, draws)
+        values = rows[schema.SEGMENT_VARS[segment_var]].astype(str)
+        labels = pd.Categorical(values, categories=[r.segment_value for r in mine]).codes.astype(int)
+        band = simultaneous_band(psi, groups, labels, None, draws, multipliers)
         shrunk, shrunk_se, tau = shrink(band["estimate"].to_numpy(), band["se"].to_numpy(), centre)
         for code, r in enumerate(mine):
             low, high, crit = band.loc[code, ["band_low", "band_high", "band_crit"]]

@@ -133,3 +133,35 @@ def test_bands_on_a_heterogeneous_panel_cover_every_planted_segment_effect():
         assert row.band_low < record.ci_low and record.ci_high < row.band_high
         assert row.band_low <= tau[mask].mean() <= row.band_high, (row.segment_var, row.segment_value)
     assert len(table) == len(records) >= 12
+
+
+def test_the_groupings_of_a_cell_share_one_draw_of_multipliers():
+    """segment_inference draws the multipliers once per cell; each grouping's band is its own max-|t|."""
+    from causal.estimate.inference import derived_seed
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    tier = rng.choice(["Basic", "Pro"], size=n)
+    region = rng.choice(["EU", "US", "APAC"], size=n)
+    customer = np.arange(n) // 3
+    psi = np.where(tier == "Pro", -1.0, 0.0) + np.where(region == "EU", 0.5, 0.0) + rng.normal(0, 1, n)
+    rows = pd.DataFrame({"tier": tier, "region": region})
+    records = [_record(v, int((tier == v).sum()), 600) for v in ("Basic", "Pro")]
+    records += [EffectRecord("any", "cancel", 1, "dr", "ATE", 0.0, 0.0, 0.0, 0.0, int((region == v).sum()), 600, "",
+                             segment_var="region", segment_value=v) for v in ("APAC", "EU", "US")]
+    table = bands.segment_inference(psi, customer, rows, records, seed=4, cell=("any", "cancel", 1),
+                                    centre=float(psi.mean()), draws=400)
+    shared = bands.customer_multipliers(customer, np.random.default_rng(derived_seed(4, "segment_bands", "any",
+                                                                                     "cancel", 1)), 400)
+    assert shared.shape == (400, n // 3)
+    for segment_var, values in (("tier", ["Basic", "Pro"]), ("region", ["APAC", "EU", "US"])):
+        labels = pd.Categorical(rows[segment_var], categories=values).codes.astype(int)
+        band = bands.simultaneous_band(psi, customer, labels, None, multipliers=shared)
+        mine = table.loc[table["segment_var"] == segment_var]
+        np.testing.assert_allclose(mine["band_low"].to_numpy(), band["band_low"].to_numpy(), rtol=0, atol=0)
+        np.testing.assert_allclose(mine["band_crit"].to_numpy(), band["band_crit"].to_numpy(), rtol=0, atol=0)
+    # two groupings, two maxima over different groups: different critical values from the same draws
+    assert table.loc[table["segment_var"] == "tier", "band_crit"].iloc[0] != \
+        table.loc[table["segment_var"] == "region", "band_crit"].iloc[0]
+    with pytest.raises(ValueError, match="multipliers per draw"):
+        bands.simultaneous_band(psi, customer, labels, None, multipliers=shared[:, :-1])
