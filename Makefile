@@ -23,7 +23,7 @@ CODE := $(shell find analysis causal -name '*.py' 2>/dev/null)
 SIM_CODE := $(wildcard analysis/simulator*.py analysis/simulator/*.py)
 RUN := $(PY) -m causal run --data $(INPUT) --results $(RESULTS) --processed $(PROCESSED) --seed $(SEED) --jobs $(JOBS)
 
-.PHONY: help setup data model panel estimate refutations segments refute report lint test test-fast mutation bench clean
+.PHONY: help setup setup-ray data model panel estimate refutations segments refute report lint test test-fast mutation bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -38,6 +38,12 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 setup: $(STAMP) ## create .venv and install the pinned dependencies
+
+$(VENV)/.installed-ray: $(STAMP) requirements-ray.lock
+	$(PY) -m pip install --quiet -r requirements-ray.lock 2> >(grep -v "^WARNING: Location" >&2)
+	touch $@
+
+setup-ray: $(VENV)/.installed-ray ## add the optional Ray extra (--ray ADDRESS), pinned in requirements-ray.lock
 
 $(SIMULATED)/customer_metadata.csv: $(STAMP) $(SIM_CODE)
 	$(PY) -m causal simulate --out $(SIMULATED) --customers $(CUSTOMERS) --seed $(SEED)

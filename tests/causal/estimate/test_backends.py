@@ -12,6 +12,7 @@ from analysis import results_contract
 from causal.estimate import tasks
 from causal.estimate.stage import run_estimation_stage
 from tests.causal.synthetic import synthetic_panel
+from tests.needs import need
 
 pytestmark = pytest.mark.slow  # three runs of the estimate stage on a small panel
 
@@ -51,7 +52,11 @@ def test_two_workers_write_byte_identical_effects_and_nuisances(tmp_path, proces
 
 @pytest.mark.ray
 def test_ray_backend_writes_byte_identical_effects(tmp_path, processed_dir, serial):
-    ray = pytest.importorskip("ray", reason="the Ray extra is not installed (pip install '.[ray]')")
+    try:
+        import ray
+    except ImportError:
+        ray = None
+    need(ray is not None, "the Ray extra", "make setup-ray")
     # workers import this checkout's packages: hand them the test process's import path
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}})
