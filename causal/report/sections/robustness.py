@@ -98,6 +98,14 @@ def design_verdict(m: MemoInputs, effect_is_clear: bool = True) -> dict:
                     "earlier) shows no effect, cancellation did not already differ before first adoption, and "
                     "a second method resting on other assumptions agrees, so we call the cancellation effect "
                     "robust.")
+    elif (len(control) and len(trend) and len(agree) and not len(failed.loc[failed["refuter"] != "pre_trend"])
+          and bool(control["passed"].all())):
+        # Only the pre-trend failed: the event study's own assumption (parallel trends) does not hold,
+        # so the second strategy cannot confirm the estimate; that is no sign of a hidden factor.
+        sentence = (" An outcome adoption cannot cause (cancellations two months earlier) shows no effect, so no "
+                    "hidden factor showed; but first adopters' cancellation already differed before they adopted, "
+                    "so the second method (an event study around first adoption) rests on an assumption that "
+                    "fails here and cannot confirm the estimate. We therefore do not call it robust.")
     else:
         reasons = []
         signal = control[control["passed"] == False]  # noqa: E712

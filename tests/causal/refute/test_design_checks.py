@@ -42,14 +42,15 @@ def test_pre_trend_is_bonferroni_over_pre_adoption_coefficients():
     assert not record.passed
 
 
-def _memo(passed_control: bool, effect: float) -> MemoInputs:
+def _memo(passed_control: bool, effect: float, passed_trend: bool = True) -> MemoInputs:
     rows = []
     for method in ("psm", "dml"):
         rows.append(dict(treatment="any", outcome="cancel", horizon=1, method=method, refuter="negative_control",
                          estimate=-0.03, new_effect=effect, p_value=0.5 if passed_control else 0.001,
                          passed=passed_control))
     rows.append(dict(treatment="first", outcome="cancel_month", horizon=1, method="event_study",
-                     refuter="pre_trend", estimate=-0.02, new_effect=0.0, p_value=0.6, passed=True))
+                     refuter="pre_trend", estimate=-0.02, new_effect=0.0, p_value=0.6 if passed_trend else 0.001,
+                     passed=passed_trend))
     rows.append(dict(treatment="first", outcome="cancel", horizon=1, method="dml", refuter="strategy_agreement",
                      estimate=-0.03, new_effect=-0.02, p_value=0.4, passed=True))
     return MemoInputs(results_dir=".", refutations=pd.DataFrame(rows))
@@ -98,3 +99,13 @@ def test_negative_control_fails_with_a_hidden_factor_and_passes_without(tmp_path
     assert all(r.ci_high < 0 for r in controls.values())  # adopters "cancelled less" two months before
     controls, dml, true_ate = _nc_and_truth(tmp_path / "default", hidden_factor=0.0)
     assert all(r.ci_low <= 0 <= r.ci_high for r in controls.values())
+
+
+def test_a_failed_pre_trend_alone_withholds_robust_without_calling_the_effect_overstated():
+    """Parallel trends failing is the event study's problem: no robust claim, but no sign of a hidden factor."""
+    verdict = design_verdict(_memo(True, 0.0004, passed_trend=False))
+    assert not verdict["robust"] and not verdict["passed"]
+    assert "overstated" not in verdict["sentence"] and "do not call it robust" in verdict["sentence"]
+    assert "already differed before they adopted" in verdict["sentence"]
+    both = design_verdict(_memo(False, -0.0058, passed_trend=False))  # with a negative-control signal: overstated
+    assert "may be overstated" in both["sentence"] and "already differed before they adopted" in both["sentence"]
