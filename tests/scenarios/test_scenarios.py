@@ -257,6 +257,12 @@ def _summary_file():
             "run_traceback": first_traceback(outcome.run.stderr),
             "effects_csv": (outcome.results / "effects.csv").is_file(),
             "run_info_stages": "stages" in _read_json(outcome.results / "run_info.json"),
+            "stages": {stage: record.get("status") for stage, record in
+                       _read_json(outcome.results / "run_info.json").get("stages", {}).items()},
+            "not_ok_outputs": {f"{stage}.{name}": f"{out.get('status')}: {out.get('reason', '')}"
+                               for stage, record in _read_json(outcome.results / "run_info.json").get("stages", {}).items()
+                               for name, out in (record.get("outputs") or {}).items()
+                               if isinstance(out, dict) and out.get("status") != "ok"},
             "report_exit": outcome.report.returncode if outcome.report else None,
             "report_seconds": outcome.report.seconds if outcome.report else None,
             "report_last_stderr": last_line(outcome.report.stderr) if outcome.report else None,
