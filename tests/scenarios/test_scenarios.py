@@ -259,6 +259,9 @@ def _summary_file():
             "run_info_stages": "stages" in _read_json(outcome.results / "run_info.json"),
             "stages": {stage: record.get("status") for stage, record in
                        _read_json(outcome.results / "run_info.json").get("stages", {}).items()},
+            "stage_reasons": {stage: record.get("reasons", []) for stage, record in
+                              _read_json(outcome.results / "run_info.json").get("stages", {}).items()
+                              if record.get("reasons")},
             "not_ok_outputs": {f"{stage}.{name}": f"{out.get('status')}: {out.get('reason', '')}"
                                for stage, record in _read_json(outcome.results / "run_info.json").get("stages", {}).items()
                                for name, out in (record.get("outputs") or {}).items()
