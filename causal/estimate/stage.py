@@ -26,7 +26,7 @@ import pandas as pd
 from analysis import results_contract, schema
 from causal.estimate import agreement, balance, estimators, event_study, nuisances
 from causal.estimate.step_times import timed
-from causal.estimate.cancel_rate import with_cancel_rate
+from causal.estimate import cancel_rate
 from causal.estimate.design import Cell, select_cell, subset_cell
 from causal.estimate.graph import draw_causal_graph
 from causal.estimate.records import EffectRecord, effects_frame
@@ -99,6 +99,12 @@ class CellResult:
     balance: pd.DataFrame | None = None
     overlap: tuple | None = None
     agreement: dict | None = None
+    rate_samples: dict[tuple[str, int], tuple[Cell, Cell]] = field(default_factory=dict)
+
+
+def rate_sample(cell: Cell) -> Cell:
+    """The cell cut down to what the ``cancel_rate`` denominator reads (``mrr_bom`` and the treatment)."""
+    return replace(cell, rows=cell.rows[["mrr_bom"]], X=cell.X.iloc[:, :0])
 
 
 def _skip_row(cell: Cell | None, key: tuple, method: str, reason: str) -> dict:
@@ -124,6 +130,8 @@ def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_b
         return result
     result.records.append(estimators.naive(prepared.cell, seed))
     result.trimming.append(prepared.trim_row)
+    if outcome == cancel_rate.SOURCE_OUTCOME:  # the samples its cancel_rate rows divide by (write_results)
+        result.rate_samples[(treatment, int(horizon))] = (rate_sample(prepared.cell), rate_sample(prepared.trimmed))
     reason = skip_reason(prepared.trimmed)
     if reason:
         result.skipped = [_skip_row(prepared.trimmed, key, m, "after trimming: " + reason) for m in PRIMARY_METHODS]
@@ -224,7 +232,7 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     with timed("event_study"):
         study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
     with timed("write_results"):
-        effects = write_results(results, flagged, results_dir, cached_panel(processed_dir), extra_records=study)
+        effects = write_results(results, flagged, results_dir, extra_records=study)
         agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
     config = {"seed": seed, "jobs": jobs, "n_bootstrap": n_bootstrap,
               "dml_folds": estimators.DML_FOLDS, "min_propensity": estimators.MIN_PROPENSITY,
@@ -235,26 +243,21 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     return effects
 
 
-def _estimated_sample(panel: pd.DataFrame, treatment: str, horizon: int) -> tuple[Cell, Cell] | None:
-    """(whole cell, trimmed cell) of a ``cancel_dollars`` cell as estimated; None when it was skipped."""
-    prepared = prepare_cell(panel, treatment, "cancel_dollars", horizon)
-    return None if isinstance(prepared, str) else (prepared.cell, prepared.trimmed)
-
-
 def write_results(results: list[CellResult], flagged: list[CellResult], results_dir: Path,
-                  panel: pd.DataFrame | None = None, extra_records: list[EffectRecord] = ()) -> pd.DataFrame:
+                  extra_records: list[EffectRecord] = ()) -> pd.DataFrame:
     """Write the tables and figures of the stage from the per-cell results (``extra_records`` last).
 
-    With ``panel``, effects.csv also gets the ``cancel_rate`` rows derived from
-    the ``cancel_dollars`` rows (:mod:`causal.estimate.cancel_rate`).
+    effects.csv also gets the ``cancel_rate`` rows derived from the ``cancel_dollars``
+    rows (:mod:`causal.estimate.cancel_rate`), divided by the mean beginning MRR of
+    the samples each ``cancel_dollars`` estimate used (``CellResult.rate_samples``).
     """
     records = [r for res in results for r in res.records]
     order = {m: i for i, m in enumerate(METHODS)}
     records.sort(key=lambda r: (schema.TREATMENTS.index(r.treatment), schema.OUTCOMES.index(r.outcome),
                                 r.horizon, order.get(r.method, 99)))
     effects = effects_frame(records + list(extra_records))
-    if panel is not None:
-        effects = with_cancel_rate(effects, lambda treatment, horizon: _estimated_sample(panel, treatment, horizon))
+    rate_samples = {key: sample for res in results for key, sample in res.rate_samples.items()}
+    effects = cancel_rate.with_cancel_rate(effects, lambda treatment, horizon: rate_samples.get((treatment, horizon)))
     effects.to_csv(results_dir / results_contract.EFFECTS_CSV, index=False)
     skipped = [row for res in results + flagged for row in res.skipped]
     pd.DataFrame(skipped, columns=["treatment", "outcome", "horizon", "method", "n_units", "n_treated",
