@@ -11,10 +11,13 @@ their rows. Three additions make segment claims honest:
     on every group get one shared N(0, 1) multiplier, so correlation between
     groups that share customers is kept). All groups cover their true effects
     together in about 95% of samples. ``c`` is floored at 1.96, so a band is
-    never narrower than the pointwise interval. One matrix of multipliers is
-    drawn per cell and serves every grouping of that cell (each band is a
-    separate max over its own groups, so sharing the draws changes no band's
-    coverage; drawing them was most of the segments stage's time).
+    never narrower than the pointwise interval. Given the data, a draw of the
+    groups' bootstrap deviations ``xi' S`` (``xi`` the customers' multipliers, ``S``
+    the customers' influence on the groups) is exactly Gaussian with covariance
+    ``S' S``; :func:`segment_inference` draws it as such for all groupings of a
+    cell at once (:func:`joint_group_draws`: K normals per draw instead of one per
+    customer, the same distribution; each band is still its own max over its own
+    groups).
 ``shrunk_estimate`` / ``shrunk_se``
     Empirical-Bayes (partially pooled) estimates towards the cell's overall
     effect ``m``: ``m + (1 - B_g) (estimate_g - m)`` with ``B_g = se_g^2 / (se_g^2 + tau^2)``;
@@ -82,23 +85,6 @@ def customer_influence(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray
     return estimates, influence, se
 
 
-def max_t_critical(influence: np.ndarray, se: np.ndarray, multipliers: np.ndarray,
-                   level: float = BAND_LEVEL) -> float:
-    """The ``level`` quantile of max_g |sum_c xi_c S[c, g]| / se_g over multiplier draws.
-
-    Parameters
-    ----------
-    influence : ndarray, shape (C, K)
-        Customer influence on each group estimate (:func:`customer_influence`).
-    se : ndarray, shape (K,)
-        Standard errors of the group estimates.
-    multipliers : ndarray, shape (B, C)
-        One N(0, 1) multiplier per customer and draw.
-    """
-    draws = np.abs(multipliers @ influence) / se
-    return float(np.quantile(draws.max(axis=1), level))
-
-
 def shrink(estimates: np.ndarray, se: np.ndarray, centre: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Empirical-Bayes estimates towards ``centre`` (method-of-moments tau^2, floored at 0).
 
@@ -115,23 +101,49 @@ def shrink(estimates: np.ndarray, se: np.ndarray, centre: float) -> tuple[np.nda
     return centre + (1 - keep) * (estimates - centre), np.sqrt(1 - keep) * se, float(np.sqrt(tau2))
 
 
-def customer_multipliers(groups: np.ndarray, rng: np.random.Generator, draws: int = BAND_DRAWS) -> np.ndarray:
-    """N(0, 1) multipliers, shape (draws, customers), in the customer order of :func:`customer_influence`."""
-    n_customers = int(pd.factorize(np.asarray(groups))[0].max()) + 1 if len(groups) else 0
-    return rng.standard_normal((draws, n_customers))
+def joint_group_draws(influences: list[np.ndarray], rng: np.random.Generator, draws: int = BAND_DRAWS
+                      ) -> list[np.ndarray]:
+    """Multiplier-bootstrap draws of every grouping's group deviations, without a multiplier per customer.
 
-
-def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, rng: np.random.Generator | None,
-                      draws: int = BAND_DRAWS, multipliers: np.ndarray | None = None) -> pd.DataFrame:
-    """Group estimates with pointwise and simultaneous 95% bands (one grouping).
+    With ``xi ~ N(0, I)`` over customers, ``xi' [S_1 ... S_m]`` is Gaussian with covariance
+    ``S' S`` (``S`` the influence matrices side by side); the draws come from that
+    K-dimensional law (``K`` the groups of all groupings), through the symmetric
+    square root of ``S' S`` (eigenvalues below zero by rounding set to 0).
 
     Parameters
     ----------
-    rng : Generator or None
-        Source of the multipliers when ``multipliers`` is not given.
-    multipliers : ndarray, optional
-        (draws, customers) from :func:`customer_multipliers` on the same ``groups``,
-        shared by the groupings of one cell.
+    influences : list of ndarray, each (C, K_i)
+        :func:`customer_influence`'s matrices of one cell, same customers in the same order.
+    rng : Generator
+    draws : int
+
+    Returns
+    -------
+    list of ndarray, each (draws, K_i)
+        The draws of each grouping's deviations, jointly distributed as ``xi' S_i``.
+    """
+    sizes = [m.shape[1] for m in influences]
+    if not influences or sum(sizes) == 0:
+        return [np.zeros((draws, k)) for k in sizes]
+    stacked = np.concatenate(influences, axis=1)
+    eigenvalues, eigenvectors = np.linalg.eigh(stacked.T @ stacked)
+    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
+    joint = rng.standard_normal((draws, stacked.shape[1])) @ root.T
+    return np.split(joint, np.cumsum(sizes)[:-1], axis=1)
+
+
+def band_from_draws(estimates: np.ndarray, se: np.ndarray, deviations: np.ndarray,
+                    level: float = BAND_LEVEL) -> pd.DataFrame:
+    """Pointwise and simultaneous bands from draws of the groups' deviations (draws, K)."""
+    crit = (max(float(np.quantile((np.abs(deviations) / se).max(axis=1), level)), Z_95)
+            if len(estimates) else float("nan"))
+    return pd.DataFrame({"estimate": estimates, "se": se, "band_crit": crit,
+                         "band_low": estimates - crit * se, "band_high": estimates + crit * se})
+
+
+def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
+                      draws: int = BAND_DRAWS) -> pd.DataFrame:
+    """Group estimates with pointwise and simultaneous 95% bands (one grouping on its own).
 
     Returns
     -------
@@ -139,13 +151,7 @@ def simultaneous_band(psi: np.ndarray, groups: np.ndarray, labels: np.ndarray, r
         One row per group code: ``estimate``, ``se``, ``band_crit``, ``band_low``, ``band_high``.
     """
     estimates, influence, se = customer_influence(psi, groups, labels)
-    if multipliers is None:
-        multipliers = rng.standard_normal((draws, influence.shape[0]))
-    elif multipliers.shape[1] != influence.shape[0]:
-        raise ValueError(f"{multipliers.shape[1]} multipliers per draw for {influence.shape[0]} customers")
-    crit = max(max_t_critical(influence, se, multipliers), Z_95) if len(estimates) else float("nan")
-    return pd.DataFrame({"estimate": estimates, "se": se, "band_crit": crit,
-                         "band_low": estimates - crit * se, "band_high": estimates + crit * se})
+    return band_from_draws(estimates, se, joint_group_draws([influence], rng, draws)[0])
 
 
 def segment_inference(psi: np.ndarray, groups: np.ndarray, rows: pd.DataFrame, records: list, seed: int,
@@ -174,12 +180,15 @@ def segment_inference(psi: np.ndarray, groups: np.ndarray, rows: pd.DataFrame, r
     """
     out = []
     rng = np.random.default_rng(derived_seed(seed, "segment_bands", *cell))
-    multipliers = customer_multipliers(groups, rng, draws) if records else None  # one draw for every grouping
+    groupings = {}
     for segment_var in dict.fromkeys(r.segment_var for r in records):
         mine = [r for r in records if r.segment_var == segment_var]
         values = rows[schema.SEGMENT_VARS[segment_var]].astype(str)
         labels = pd.Categorical(values, categories=[r.segment_value for r in mine]).codes.astype(int)
-        band = simultaneous_band(psi, groups, labels, None, draws, multipliers)
+        groupings[segment_var] = (mine, customer_influence(psi, groups, labels))
+    deviations = joint_group_draws([influence for _, (_, influence, _) in groupings.values()], rng, draws)
+    for (segment_var, (mine, (estimates, _, se))), drawn in zip(groupings.items(), deviations):
+        band = band_from_draws(estimates, se, drawn)
         shrunk, shrunk_se, tau = shrink(band["estimate"].to_numpy(), band["se"].to_numpy(), centre)
         for code, r in enumerate(mine):
             low, high, crit = band.loc[code, ["band_low", "band_high", "band_crit"]]

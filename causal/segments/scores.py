@@ -288,7 +288,7 @@ def lin_regression_effect(y: np.ndarray, t: np.ndarray, design: pd.DataFrame,
         columns.append(covariates * t[:, None])
     matrix = np.column_stack(columns)
     gram_inverse = np.linalg.pinv(matrix.T @ matrix)
-    coefficients = gram_inverse @ matrix.T @ y
+    coefficients = gram_inverse @ (matrix.T @ y)
     residuals = y - matrix @ coefficients
     # influence of each row on the treatment coefficient: row of (X'X)^-1 X' times residual
     influence = (matrix @ gram_inverse[1]) * residuals

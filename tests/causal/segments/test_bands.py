@@ -135,12 +135,7 @@ def test_bands_on_a_heterogeneous_panel_cover_every_planted_segment_effect():
     assert len(table) == len(records) >= 12
 
 
-def test_the_groupings_of_a_cell_share_one_draw_of_multipliers():
-    """segment_inference draws the multipliers once per cell; each grouping's band is its own max-|t|."""
-    from causal.estimate.inference import derived_seed
-
-    rng = np.random.default_rng(3)
-    n = 3000
+def _two_groupings(rng, n=3000):
     tier = rng.choice(["Basic", "Pro"], size=n)
     region = rng.choice(["EU", "US", "APAC"], size=n)
     customer = np.arange(n) // 3
@@ -149,19 +144,51 @@ def test_the_groupings_of_a_cell_share_one_draw_of_multipliers():
     records = [_record(v, int((tier == v).sum()), 600) for v in ("Basic", "Pro")]
     records += [EffectRecord("any", "cancel", 1, "dr", "ATE", 0.0, 0.0, 0.0, 0.0, int((region == v).sum()), 600, "",
                              segment_var="region", segment_value=v) for v in ("APAC", "EU", "US")]
+    return psi, customer, rows, records
+
+
+def test_the_groupings_of_a_cell_share_one_joint_draw():
+    """segment_inference draws every grouping's deviations jointly, once per cell; each band is its own max-|t|."""
+    from causal.estimate.inference import derived_seed
+
+    psi, customer, rows, records = _two_groupings(np.random.default_rng(3))
     table = bands.segment_inference(psi, customer, rows, records, seed=4, cell=("any", "cancel", 1),
                                     centre=float(psi.mean()), draws=400)
-    shared = bands.customer_multipliers(customer, np.random.default_rng(derived_seed(4, "segment_bands", "any",
-                                                                                     "cancel", 1)), 400)
-    assert shared.shape == (400, n // 3)
+    influences, parts = [], []
     for segment_var, values in (("tier", ["Basic", "Pro"]), ("region", ["APAC", "EU", "US"])):
         labels = pd.Categorical(rows[segment_var], categories=values).codes.astype(int)
-        band = bands.simultaneous_band(psi, customer, labels, None, multipliers=shared)
+        estimates, influence, se = bands.customer_influence(psi, customer, labels)
+        influences.append(influence)
+        parts.append((segment_var, estimates, se))
+    drawn = bands.joint_group_draws(influences, np.random.default_rng(derived_seed(4, "segment_bands", "any",
+                                                                                  "cancel", 1)), 400)
+    assert [d.shape for d in drawn] == [(400, 2), (400, 3)]
+    for (segment_var, estimates, se), deviations in zip(parts, drawn):
+        band = bands.band_from_draws(estimates, se, deviations)
         mine = table.loc[table["segment_var"] == segment_var]
-        np.testing.assert_allclose(mine["band_low"].to_numpy(), band["band_low"].to_numpy(), rtol=0, atol=0)
-        np.testing.assert_allclose(mine["band_crit"].to_numpy(), band["band_crit"].to_numpy(), rtol=0, atol=0)
+        np.testing.assert_array_equal(mine["band_low"].to_numpy(), band["band_low"].to_numpy())
+        np.testing.assert_array_equal(mine["band_crit"].to_numpy(), band["band_crit"].to_numpy())
     # two groupings, two maxima over different groups: different critical values from the same draws
     assert table.loc[table["segment_var"] == "tier", "band_crit"].iloc[0] != \
         table.loc[table["segment_var"] == "region", "band_crit"].iloc[0]
-    with pytest.raises(ValueError, match="multipliers per draw"):
-        bands.simultaneous_band(psi, customer, labels, None, multipliers=shared[:, :-1])
+
+
+def test_joint_draws_have_the_law_of_customer_multipliers():
+    """The Gaussian draws of xi' S have covariance S'S, and give the critical value one multiplier per customer gives."""
+    psi, customer, rows, records = _two_groupings(np.random.default_rng(5), n=1500)
+    influences, ses = [], []
+    for segment_var, values in (("tier", ["Basic", "Pro"]), ("region", ["APAC", "EU", "US"])):
+        labels = pd.Categorical(rows[segment_var], categories=values).codes.astype(int)
+        _, influence, se = bands.customer_influence(psi, customer, labels)
+        influences.append(influence)
+        ses.append(se)
+    stacked = np.concatenate(influences, axis=1)
+    target = stacked.T @ stacked
+    drawn = np.concatenate(bands.joint_group_draws(influences, np.random.default_rng(0), 40_000), axis=1)
+    np.testing.assert_allclose(np.cov(drawn, rowvar=False), target, rtol=0, atol=0.04 * np.abs(target).max())
+    # the same critical value as the per-customer multiplier bootstrap, up to Monte Carlo error
+    multipliers = np.random.default_rng(1).standard_normal((40_000, stacked.shape[0]))
+    for k, (influence, se) in enumerate(zip(influences, ses)):
+        by_customer = np.quantile((np.abs(multipliers @ influence) / se).max(axis=1), 0.95)
+        joint = np.quantile((np.abs(drawn[:, :2] if k == 0 else drawn[:, 2:]) / se).max(axis=1), 0.95)
+        assert joint == pytest.approx(by_customer, abs=0.03)
