@@ -91,7 +91,7 @@ def _run_one(processed_dir: str, work: Callable, key: tuple, args: tuple, thread
 
 
 def map_cells(processed_dir: Path, work: Callable, tasks: list[tuple[tuple, tuple]], jobs: int,
-              desc: str) -> list:
+              desc: str, cost: Callable[[tuple], float] | None = None) -> list:
     """``work(panel, key, *args)`` for each ``(key, args)`` in ``tasks``, results in task order.
 
     Parameters
@@ -106,10 +106,27 @@ def map_cells(processed_dir: Path, work: Callable, tasks: list[tuple[tuple, tupl
         Worker processes; 1 runs everything in this process.
     desc : str
         Label of the progress bar (no customer data).
+    cost : callable, optional
+        Expected cost of a task from its key: with ``jobs > 1`` the costliest tasks are
+        handed out first (longest-processing-time order), so that no worker is left with
+        a long task at the end while the other waits; the results still come back in task
+        order, and the numbers do not depend on it.
     """
     processed = str(Path(processed_dir).resolve())
     if jobs <= 1 or len(tasks) <= 1:
         return [_run_one(processed, work, key, args, 1) for key, args in progress(tasks, desc)]
+    order = list(range(len(tasks)))
+    if cost is not None:
+        order.sort(key=lambda i: -cost(tasks[i][0]))  # stable: equal costs keep their task order
+    in_order = _map_parallel(processed, work, [tasks[i] for i in order], jobs, desc)
+    results = [None] * len(tasks)
+    for position, result in zip(order, in_order):
+        results[position] = result
+    return results
+
+
+def _map_parallel(processed: str, work: Callable, tasks: list[tuple[tuple, tuple]], jobs: int, desc: str) -> list:
+    """:func:`map_cells` over worker processes (or Ray), results in the order of ``tasks``."""
     from joblib import Parallel, delayed
 
     release_panels()
@@ -121,6 +138,6 @@ def map_cells(processed_dir: Path, work: Callable, tasks: list[tuple[tuple, tupl
         with parallel_config(backend="ray", n_jobs=jobs):
             return list(progress(Parallel()(delayed(_run_one)(processed, work, key, args, 1)
                                             for key, args in tasks), desc, total=len(tasks)))
-    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
+    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", batch_size=1)
     generator = runner(delayed(_run_one)(processed, work, key, args, 1) for key, args in tasks)
     return list(progress(generator, desc, total=len(tasks)))

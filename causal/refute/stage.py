@@ -83,7 +83,9 @@ def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simula
     keys = [k for k in primary_keys() if k in originals]
     cache = None if results_dir is None else str(results_dir)
     tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys]
-    return [r for records in map_cells(processed_dir, refute_cell, tasks, jobs, "refuting") for r in records]
+    # a dml task refits DML four times, a psm task only matches: hand the dml tasks out first
+    return [r for records in map_cells(processed_dir, refute_cell, tasks, jobs, "refuting",
+                                       cost=lambda key: 1 if key[3] == "dml" else 0) for r in records]
 
 
 def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
