@@ -75,6 +75,8 @@ def test_cloneable_as_econml_does_and_typed_for_sklearn():
     copy = clone(model_t)
     assert copy.get_params() == model_t.get_params()
     assert model_y.random_state != model_t.random_state  # each model draws its own validation rows
+    # no score method: EconML would otherwise score every nuisance model on its held-out fold
+    assert not hasattr(model_y, "score") and not hasattr(model_t, "score")
 
 
 @pytest.mark.parametrize("kind", [EarlyStoppedLGBMRegressor, EarlyStoppedLGBMClassifier])
