@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,8 @@ def cell_scores(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, resul
 
 
 def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1,
-                   results_dir: Path | None = None) -> tuple[dict, list[dict]]:
+                   results_dir: Path | None = None, keep_cell: Callable[[tuple], bool] | None = None
+                   ) -> tuple[dict, list[dict]]:
     """Doubly robust scores for each (treatment, outcome, horizon) with enough rows.
 
     The scores come from the DML nuisances the estimate stage cached in
@@ -95,13 +97,25 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
     ``jobs`` at a time (threads; each model single-threaded). Every cell has
     its own seeds, so the result does not depend on ``jobs``.
 
+    Parameters
+    ----------
+    keep_cell : callable, optional
+        Whether a cell's :class:`Cell` (all its panel rows and its design matrix) is kept
+        beside its scores; the others get None in its place (memory: the design
+        matrices of all cells at once were most of the stage's peak). Default: keep all.
+
     Returns
     -------
     (dict, list of dict)
-        Scores keyed by the cell, and the skipped cells with the reason.
+        ``{key: (DRScores, Cell or None)}``, and the skipped cells with the reason.
     """
-    fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(
-        delayed(cell_scores)(panel, key, seed, results_dir) for key in cells)
+    def scores_of(key):
+        found = cell_scores(panel, key, seed, results_dir)
+        if isinstance(found, str) or keep_cell is None or keep_cell(key):
+            return found
+        return found[0], None
+
+    fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(delayed(scores_of)(key) for key in cells)
     scores, skipped = {}, []
     for key, found in zip(cells, fitted):
         if isinstance(found, str):
@@ -403,7 +417,9 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     cells = [(PRIMARY_TREATMENT, o, h) for o in PRIMARY_OUTCOMES for h in schema.HORIZONS]
     cells += [(v, o, h) for v in VARIANTS for o in VARIANT_OUTCOMES for h in schema.HORIZONS]
     with threadpool_limits(limits=1):
-        scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir)
+        # only the primary cells' Cell is read later (stratified check, targeting)
+        scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir,
+                                         keep_cell=lambda key: key[0] == PRIMARY_TREATMENT)
     lap("doubly_robust_scores")
     overall, gates, stratified, band_tables = {}, [], [], []
     for key, (cell_scores, cell) in scores.items():

@@ -115,3 +115,19 @@ def test_segments_stage_fits_once_then_reads_the_cache(tmp_path):
     nuisances.save(cached, tmp_path)
     second, _ = cell_scores(panel, key, 2, tmp_path)
     np.testing.assert_allclose(second.psi, first.psi + 1.0)
+
+
+def test_segments_keep_only_the_cells_they_read_later(tmp_path):
+    from causal.segments.stage import fit_all_scores
+
+    panel = synthetic_panel(n_customers=1200, seed=3, confounding=1.0)
+    keys = [("any", "upgrade", 1), ("any", "cancel", 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kept, _ = fit_all_scores(panel, 2, keys, 1, tmp_path, keep_cell=lambda key: key[1] == "cancel")
+        every, _ = fit_all_scores(panel, 2, keys, 1, tmp_path)
+    assert kept[("any", "upgrade", 1)][1] is None
+    assert kept[("any", "cancel", 1)][1] is not None
+    assert all(every[key][1] is not None for key in keys)
+    for key in keys:  # the scores do not depend on what is kept
+        np.testing.assert_array_equal(kept[key][0].psi, every[key][0].psi)
