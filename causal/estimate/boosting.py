@@ -42,6 +42,17 @@ class _EarlyStoppedLGBM(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        """What scikit-learn's regressor or classifier mixin would declare, without their ``score``."""
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier" if self._is_classifier else "regressor"
+        if self._is_classifier:
+            tags.classifier_tags = ClassifierTags()
+        else:
+            tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
+        return tags
+
     def _model(self):
         import lightgbm
 
@@ -85,25 +96,11 @@ class EarlyStoppedLGBMRegressor(_EarlyStoppedLGBM):
 
     _is_classifier = False
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = RegressorTags()
-        tags.target_tags.required = True
-        return tags
-
 
 class EarlyStoppedLGBMClassifier(_EarlyStoppedLGBM):
     """LightGBM classification (log loss) with scikit-learn-style early stopping."""
 
     _is_classifier = True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags()
-        tags.target_tags.required = True
-        return tags
 
     def fit(self, X, y, sample_weight=None):
         super().fit(X, y, sample_weight)
