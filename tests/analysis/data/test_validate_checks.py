@@ -428,3 +428,33 @@ def test_integrations_half_without_metadata_are_quarantined(tmp_path):
     edited = [header, rows[0], rows[1]] + [_with_field([r], 1, 1, "H00100999")[0] for r in rows[2:4]]
     con, _ = _integrations(tmp_path, edited)
     assert [(e[1], e[2]) for e in _quarantine(con)] == [(4, "orphan_no_metadata"), (5, "orphan_no_metadata")]
+
+
+def test_an_unusable_files_malformed_quoting_is_not_shown(tmp_path):
+    lines = [SEG_HEADER, 'H1,"1 to 25"x,NAM Direct', 'H2,"26 to 200"y,NAM Direct', "H3,1 to 25,NAM Direct"]
+    error = _raises(_segments, tmp_path, lines)
+    assert (error.file, error.line) == (SEG, 2)
+    assert "found something else (value not shown: it may identify a customer) (malformed_quoting on 2 of 3 rows" \
+        in error.expected
+    assert "H1" not in str(error)
+
+
+def test_an_unusable_files_empty_value_is_shown_as_empty(tmp_path):
+    error = _raises(_metadata, tmp_path, _metadata_rows(["", "", "1"]))
+    assert (error.line, error.column) == (2, "NUM_OF_INTEGRATIONS")
+    assert error.expected == ("expected an integer >= 0; found '' (missing_count on 2 of 3 rows: "
+                              "the file is not in the expected format)")
+
+
+def test_each_validator_returns_its_parsed_table(tmp_path):
+    # the module's contract: raw_<role> becomes parsed_<role>, and the validator returns that name
+    con = _connection()
+    for spec, folder in ((SEGMENTS, "s"), (METADATA, "m"), (INTEGRATIONS, "i")):
+        (tmp_path / folder).mkdir()
+    segments = validate.validate_segments(con, _read(con, tmp_path / "s", SEGMENTS, base_lines()[SEG]))
+    metadata = validate.validate_metadata(con, _read(con, tmp_path / "m", METADATA, base_lines()[META]), today=TODAY)
+    integrations = validate.validate_integrations(
+        con, _read(con, tmp_path / "i", INTEGRATIONS, base_lines()[INTEG]), metadata)
+    assert (segments, metadata, integrations) == ("parsed_segments", "parsed_metadata", "parsed_integrations")
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"parsed_segments", "parsed_metadata", "parsed_integrations", "quarantine"} <= tables
