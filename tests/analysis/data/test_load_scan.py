@@ -229,3 +229,11 @@ def test_the_three_files_are_loaded_into_their_tables(tmp_path):
         for spec in (SEGMENTS, METADATA, INTEGRATIONS)}
     for read in reads.values():
         assert con.execute(f"SELECT count(*) FROM {read.table}").fetchone()[0] == read.rows_accepted
+
+
+def test_line_numbers_are_mapped_without_leaving_the_helper_view(tmp_path):
+    con, read = _read(tmp_path, SEG_HEADER + b"\n\n" + ROW + b"\nH2,1 to 25\n" + ROW.replace(b"101", b"102") + b"\n")
+    assert con.execute("SELECT line, CUSTOMER_ID FROM raw_test ORDER BY line").fetchall() == [
+        (3, "H00100101"), (5, "H00100102")]
+    with pytest.raises(duckdb.CatalogException):
+        con.execute("SELECT * FROM line_map_view")
