@@ -458,3 +458,17 @@ def test_each_validator_returns_its_parsed_table(tmp_path):
     assert (segments, metadata, integrations) == ("parsed_segments", "parsed_metadata", "parsed_integrations")
     tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert {"parsed_segments", "parsed_metadata", "parsed_integrations", "quarantine"} <= tables
+
+
+def test_a_metadata_file_entirely_after_today_is_refused(tmp_path):
+    # docs/data_model.md: a month after today is month_out_of_range; when every month is, no row is usable
+    lines = base_lines()[META]
+    con = _connection()
+    with pytest.raises(InputError) as raised:
+        validate.validate_metadata(con, _read(con, tmp_path, METADATA, lines), today=date(2019, 10, 31))
+    assert (raised.value.file, raised.value.line, raised.value.column) == (META, 2, "SNAPSHOT_MONTH")
+    assert raised.value.expected == ("expected at least one usable row; every row was quarantined "
+                                     "(first: month_out_of_range)")
+    marked = con.execute("SELECT DISTINCT reason, reason_column, expected FROM parsed_metadata").fetchall()
+    assert marked == [("month_out_of_range", "SNAPSHOT_MONTH", "a month not after today (2019-10)")]
+    assert con.execute("SELECT count(*) FROM parsed_metadata WHERE reason_value <> month_raw").fetchone()[0] == 0
