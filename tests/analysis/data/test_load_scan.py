@@ -237,3 +237,9 @@ def test_line_numbers_are_mapped_without_leaving_the_helper_view(tmp_path):
         (3, "H00100101"), (5, "H00100102")]
     with pytest.raises(duckdb.CatalogException):
         con.execute("SELECT * FROM line_map_view")
+
+
+def test_a_header_with_only_a_trailing_tab_is_read_as_tab_separated(tmp_path):
+    # the tab is the separator the file was written with, even when it only ends the line
+    assert _refusal(_write(tmp_path, b"CUSTOMER_ID\t\nH1\t\n")) == (
+        SEG, 1, None, "expected comma-separated columns; found tabs as the separator")
