@@ -243,3 +243,25 @@ def test_a_header_with_only_a_trailing_tab_is_read_as_tab_separated(tmp_path):
     # the tab is the separator the file was written with, even when it only ends the line
     assert _refusal(_write(tmp_path, b"CUSTOMER_ID\t\nH1\t\n")) == (
         SEG, 1, None, "expected comma-separated columns; found tabs as the separator")
+
+
+def test_the_scan_holds_one_chunk_and_a_line_at_a_time(tmp_path, monkeypatch):
+    # a 2.5-million-line extract must not be read into memory whole: each block the scan
+    # processes is at most one chunk plus the incomplete line carried over from the last one
+    rows = [b"H%08d,1 to 25,NAM Direct" % i for i in range(200)]
+    content = SEG_HEADER + b"\n" + b"\n".join(rows) + b"\n"
+    path = _write(tmp_path, content)
+    blocks = []
+    real = load._blank_lines_in
+
+    def recording(block, first_line_no):
+        blocks.append(len(block))
+        return real(block, first_line_no)
+
+    monkeypatch.setattr(load, "_blank_lines_in", recording)
+    monkeypatch.setattr(load, "_CHUNK_BYTES", 64)
+    scan = scan_raw_file(path, SEGMENTS)
+    assert (scan.file_name, scan.total_lines, scan.data_lines) == (SEG, 201, 200)
+    longest = max(len(line) + 1 for line in content.split(b"\n"))
+    assert sum(blocks) == len(content) and len(blocks) > 1
+    assert max(blocks) <= 64 + longest
