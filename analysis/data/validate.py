@@ -323,14 +323,17 @@ def main_month_run(month_rows: dict[str, int], today: date) -> list[str]:
 def _mark_month_range(con: duckdb.DuckDBPyConnection, parsed: str, today: date) -> None:
     month_rows = dict(con.execute(f"SELECT month, count(*) FROM {parsed} WHERE reason IS NULL GROUP BY month").fetchall())
     run = main_month_run(month_rows, today)
-    if not run or len(run) == len(month_rows):
+    if len(run) == len(month_rows):
         return
-    expected = f"a month in the contiguous range {run[0]}..{run[-1]} of the data"
+    if run:
+        expected, first, last = f"a month in the contiguous range {run[0]}..{run[-1]} of the data", run[0], run[-1]
+    else:  # every month is after today: none is in range ('' is below every month)
+        expected, first, last = f"a month not after today ({today:%Y-%m})", "", ""
     con.execute(
         f"""UPDATE {parsed} SET reason = 'month_out_of_range', reason_column = 'SNAPSHOT_MONTH',
             reason_value = month_raw, expected = ?
             WHERE reason IS NULL AND (month < ? OR month > ?)""",
-        [expected, run[0], run[-1]],
+        [expected, first, last],
     )
 
 
