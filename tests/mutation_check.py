@@ -4,6 +4,7 @@
 
     python -m tests.mutation_check [MODULE.py ...]
     python -m tests.mutation_check --known MODULE.py ...   # only check that the modules are mutated ones
+    python -m tests.mutation_check --only GLOB ... -- MODULE.py ...   # only the mutants the globs name
 
 It reads ``mutants/<module>.py.meta`` (mutmut 3's per-file results), prints killed / total,
 survivors and equivalent mutants per module, and exits 1 with one line per mutant that
@@ -16,6 +17,7 @@ renumbers its mutants and its entries have to be reviewed again (docs/testing.md
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
 import tomllib
@@ -69,11 +71,18 @@ def results_of(path: str) -> dict[str, int | None]:
     return json.loads(meta.read_text())["exit_code_by_key"]
 
 
-def check(paths: list[str], equivalent: dict[str, str]) -> tuple[list[dict], list[str]]:
-    """One summary row per module and the lines of the unexplained survivors."""
+def check(paths: list[str], equivalent: dict[str, str], only: list[str] | None = None
+          ) -> tuple[list[dict], list[str]]:
+    """One summary row per module and the lines of the unexplained survivors.
+
+    ``only``: mutmut globs (``module.x_function__mutmut_*``); the other mutants are left out
+    (a run of the changed functions alone leaves them undecided).
+    """
     rows, problems = [], []
     for path in paths:
         results = results_of(path)
+        if only is not None:
+            results = {name: code for name, code in results.items() if any(fnmatch.fnmatchcase(name, g) for g in only)}
         counts = dict(total=len(results), killed=0, timeout=0, survived=0, no_tests=0, equivalent=0, other=0)
         for name, code in sorted(results.items()):
             if code in KILLED or code in CRASHED or code in TYPE_CHECK:
@@ -100,8 +109,17 @@ def check(paths: list[str], equivalent: dict[str, str]) -> tuple[list[dict], lis
 def main(argv: list[str]) -> int:
     known_only = argv[:1] == ["--known"]
     argv = argv[1:] if known_only else argv
+    only = None
+    if argv[:1] == ["--only"]:
+        if "--" not in argv:
+            print("usage: python -m tests.mutation_check --only GLOB ... -- MODULE.py ...", file=sys.stderr)
+            return 2
+        split = argv.index("--")
+        only, argv = argv[1:split], argv[split + 1:]
     modules = configured_modules()
     paths = argv or modules
+    if only is not None and not argv:  # the modules the globs name
+        paths = [m for m in modules if any(g.startswith(module_name(m) + ".") for g in only)]
     unknown = [p for p in paths if p not in modules]
     if unknown:
         print(f"not a mutated module: {', '.join(unknown)} (choose from {', '.join(modules)})", file=sys.stderr)
@@ -110,7 +128,7 @@ def main(argv: list[str]) -> int:
         return 0
     equivalent = read_equivalent()
     stale = [n for n in equivalent if not any(n.startswith(module_name(m) + ".") for m in modules)]
-    rows, problems = check(paths, equivalent)
+    rows, problems = check(paths, equivalent, only)
     print(f"{'module':36} {'killed':>7} {'timeout':>7} {'survived':>8} {'no test':>7} {'equiv.':>6} {'total':>6} {'score':>6}")
     for r in rows:
         print(f"{r['module']:36} {r['killed']:>7} {r['timeout']:>7} {r['survived']:>8} {r['no_tests']:>7} "
