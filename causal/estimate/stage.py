@@ -100,6 +100,7 @@ class CellResult:
     overlap: tuple | None = None
     agreement: dict | None = None
     rate_samples: dict[tuple[str, int], tuple[Cell, Cell]] = field(default_factory=dict)
+    same_as_main: bool = False  # a flagged-cohort cell whose rows are the main cell's (flagged_records)
 
 
 def rate_sample(cell: Cell) -> Cell:
@@ -161,24 +162,24 @@ def slim(record: EffectRecord) -> EffectRecord:
     return replace(record, extra={})
 
 
-def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int,
-                                 main: list[EffectRecord]) -> CellResult:
+def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_bootstrap: int
+                                 ) -> CellResult:
     """A primary cell re-estimated with the flagged cohorts (methods ``*_with_flagged``).
 
     When no flagged cohort has an observed outcome in this cell the rows are the
-    main cell's, and so are the numbers: the main records are re-labelled.
+    main cell's, and so are the numbers: the result only says so (``same_as_main``)
+    and :func:`flagged_records` re-labels the main records.
     """
-    treatment, outcome, horizon = key
+    treatment, outcome, horizon = key[:3]
     result = CellResult()
     cell = select_cell(panel, treatment, outcome, horizon, include_flagged=True)
     flagged_rows = int(cell.rows[schema.FLAGGED].astype(bool).sum()) if cell.n_units else 0
     if flagged_rows == 0:
-        result.records = [replace(r, method=f"{r.method}_with_flagged") for r in main
-                          if (r.treatment, r.outcome, r.horizon) == key]
+        result.same_as_main = True
         return result
     prepared = prepare_cell(panel, treatment, outcome, horizon, include_flagged=True)
     if isinstance(prepared, str):
-        result.skipped = [_skip_row(cell, key, f"{m}_with_flagged", prepared) for m in METHODS]
+        result.skipped = [_skip_row(cell, key[:3], f"{m}_with_flagged", prepared) for m in METHODS]
         return result
     result.trimming.append(prepared.trim_row)
     dml_record = estimators.dml(prepared.trimmed, seed)
@@ -188,9 +189,37 @@ def estimate_flagged_sensitivity(panel: pd.DataFrame, key: tuple[str, str, int],
     return result
 
 
+def flagged_records(main: list[EffectRecord], key: tuple[str, str, int], result: CellResult) -> CellResult:
+    """A flagged-cohort result with the main cell's records re-labelled when its rows were the main cell's."""
+    if not result.same_as_main:
+        return result
+    return replace(result, records=[replace(r, method=f"{r.method}_with_flagged") for r in main
+                                    if (r.treatment, r.outcome, r.horizon) == key[:3]])
+
+
+FLAGGED_TASK = "with_flagged"  # last item of the key of a flagged-cohort task
+EVENT_STUDY_TASK = (PRIMARY_TREATMENT, "event_study", 0, "event_study")  # the event study's task key
+
+
+def estimate_task(panel: pd.DataFrame, key: tuple, seed: int, n_bootstrap: int, results_dir: str,
+                  processed_dir: str):
+    """One task of the stage's single map: a cell, a primary cell with the flagged cohorts, or the event study.
+
+    One map for all three lets the workers take the flagged cells and the event study
+    while the other worker finishes the last cells, instead of waiting for each other
+    at the end of three maps.
+    """
+    if key == EVENT_STUDY_TASK:  # the whole panel, from the worker's cache
+        return event_study.write_event_study(cached_panel(processed_dir), Path(processed_dir), Path(results_dir))
+    if key[-1] == FLAGGED_TASK:
+        return estimate_flagged_sensitivity(panel, key[:3], seed, n_bootstrap)
+    return estimate_cell(panel, key, seed, n_bootstrap, results_dir)
+
+
 def cell_cost(key: tuple) -> int:
-    """Rough cost of a cell for the order of work: the first-integration cells are a fifth the size of the rest."""
-    return 0 if key[0] == "first" else 1
+    """Rough cost of a task for the order of work: the first-integration cells are a fifth the size of the
+    rest, the event study is cheap."""
+    return 0 if key[0] == "first" or key == EVENT_STUDY_TASK else 1
 
 
 def cell_keys(panel: pd.DataFrame) -> list[tuple[str, str, int]]:
@@ -226,17 +255,14 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     draw_causal_graph(figures / "causal_graph.png")
     keys = cell_keys(cached_panel(processed_dir))
     nuisances.clear_cache(results_dir)
-    with timed("cells"):
-        results = map_cells(processed_dir, estimate_cell,
-                            [(key, (seed, n_bootstrap, str(results_dir))) for key in keys], jobs, "estimating cells",
-                            cost=cell_cost)
+    flagged_keys = [(*k, FLAGGED_TASK) for k in sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))]
+    tasks = [(key, (seed, n_bootstrap, str(results_dir), str(processed_dir)))
+             for key in keys + flagged_keys + [EVENT_STUDY_TASK]]
+    with timed("cells_flagged_cohorts_event_study"):
+        done = map_cells(processed_dir, estimate_task, tasks, jobs, "estimating cells", cost=cell_cost)
+    results, study = done[:len(keys)], done[-1]
     main = [r for res in results for r in res.records]
-    flagged_keys = sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))
-    with timed("flagged_cohorts"):
-        flagged = map_cells(processed_dir, estimate_flagged_sensitivity,
-                            [(key, (seed, n_bootstrap, main)) for key in flagged_keys], jobs, "flagged cohorts")
-    with timed("event_study"):
-        study = event_study.write_event_study(cached_panel(processed_dir), processed_dir, results_dir)
+    flagged = [flagged_records(main, key, res) for key, res in zip(flagged_keys, done[len(keys):-1])]
     with timed("write_results"):
         effects = write_results(results, flagged, results_dir, extra_records=study)
         agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)
