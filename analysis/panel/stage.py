@@ -239,8 +239,23 @@ def build_panel_stage(processed_dir: Path, results_dir: Path) -> Path:
     return panel_path
 
 
-def load_panel(processed_dir: Path) -> pd.DataFrame:
-    """Read ``panel.parquet`` written by :func:`build_panel_stage`.
+def _stored_index_columns(path: Path) -> list[str]:
+    """Columns of the Parquet file that hold a stored pandas index (none when the index is positional)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).pandas_metadata or {}
+    return [c for c in metadata.get("index_columns", []) if isinstance(c, str)]
+
+
+def load_panel(processed_dir: Path, treatment: str | None = None) -> pd.DataFrame:
+    """Read ``panel.parquet`` written by :func:`build_panel_stage` (or the rows of one treatment variant).
+
+    Parameters
+    ----------
+    treatment : str, optional
+        Read only this variant's rows (a worker that estimates its cells needs no more),
+        labelled as in the whole panel: ``load_panel(d, t)`` equals
+        ``load_panel(d).loc[lambda p: p["treatment"] == t]``.
 
     Raises
     ------
@@ -251,7 +266,13 @@ def load_panel(processed_dir: Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(str(path), None, None, "expected the panel written by the panel stage "
                          "(run with --stages panel first)")
-    panel = pd.read_parquet(path)
+    if treatment is None:
+        panel = pd.read_parquet(path)
+    else:
+        panel = pd.read_parquet(path, filters=[("treatment", "==", treatment)])
+        if not _stored_index_columns(path):  # a positional index: give the rows their labels in the whole panel
+            whole = pd.read_parquet(path, columns=["treatment"])
+            panel.index = whole.index[whole["treatment"].to_numpy() == treatment]
     missing = [c for c in panel_columns() if c not in panel.columns]
     if missing:
         raise InputError(str(path), None, missing[0], "expected every panel column (rebuild the panel)")

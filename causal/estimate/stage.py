@@ -198,7 +198,7 @@ def flagged_records(main: list[EffectRecord], key: tuple[str, str, int], result:
 
 
 FLAGGED_TASK = "with_flagged"  # last item of the key of a flagged-cohort task
-EVENT_STUDY_TASK = (PRIMARY_TREATMENT, "event_study", 0, "event_study")  # the event study's task key
+EVENT_STUDY_TASK = (event_study.TREATMENT, "event_study", 0, "event_study")  # its variant's rows are all it reads
 
 
 def estimate_task(panel: pd.DataFrame, key: tuple, seed: int, n_bootstrap: int, results_dir: str,
@@ -209,8 +209,8 @@ def estimate_task(panel: pd.DataFrame, key: tuple, seed: int, n_bootstrap: int, 
     while the other worker finishes the last cells, instead of waiting for each other
     at the end of three maps.
     """
-    if key == EVENT_STUDY_TASK:  # the whole panel, from the worker's cache
-        return event_study.write_event_study(cached_panel(processed_dir), Path(processed_dir), Path(results_dir))
+    if key == EVENT_STUDY_TASK:
+        return event_study.write_event_study(panel, Path(processed_dir), Path(results_dir))
     if key[-1] == FLAGGED_TASK:
         return estimate_flagged_sensitivity(panel, key[:3], seed, n_bootstrap)
     return estimate_cell(panel, key, seed, n_bootstrap, results_dir)

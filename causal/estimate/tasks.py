@@ -51,23 +51,34 @@ def use_ray(address: str | None) -> None:
 def cached_panel(processed_dir: Path | str, treatment: str | None = None) -> pd.DataFrame:
     """The panel (or one treatment variant of it), loaded once per process.
 
-    The full panel stays cached beside the variant in use, so moving from one
-    variant to the next does not read the file again; a worker holds about a
-    quarter of the panel more than that.
+    A process that has read the whole panel takes a variant from it; a worker that
+    only asks for variants reads only the variant in use from the file (with the
+    whole panel's row labels), so it holds about a quarter of the panel, not all of it.
     """
     processed = str(Path(processed_dir).resolve())
-    if (processed, None) not in _PANELS:
-        _PANELS.clear()
-        _PANELS[(processed, None)] = load_panel(Path(processed))
-    full = _PANELS[(processed, None)]
     if treatment is None:
-        return full
+        if (processed, None) not in _PANELS:
+            _PANELS.clear()
+            _PANELS[(processed, None)] = load_panel(Path(processed))
+        return _PANELS[(processed, None)]
     key = (processed, treatment)
     if key not in _PANELS:
-        for stale in [k for k in _PANELS if k[1] is not None]:
+        for stale in [k for k in _PANELS if k[1] is not None or k[0] != processed]:
             del _PANELS[stale]
-        _PANELS[key] = full.loc[full["treatment"] == treatment]
+        full = _PANELS.get((processed, None))
+        _PANELS[key] = (full.loc[full["treatment"] == treatment] if full is not None
+                        else load_panel(Path(processed), treatment))
     return _PANELS[key]
+
+
+def release_workers() -> None:
+    """Stop the idle worker processes the maps left running (each holds a variant of the panel and its
+    libraries: about 1.3 GB at real scale); the next map starts new ones."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # loky's one reusable executor, if any
+    if executor is not None:
+        executor.shutdown(wait=True)
 
 
 def release_panels() -> None:

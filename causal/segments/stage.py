@@ -404,6 +404,10 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
 
     from analysis.panel.stage import load_panel
 
+    from causal.estimate.tasks import release_panels, release_workers
+
+    release_workers()  # the estimate and refute stages' idle workers: this stage works in this process
+    release_panels()  # and reads the panel itself
     results_dir, started = Path(results_dir), time.perf_counter()
     timings = {}
 

@@ -1,6 +1,7 @@
 """map_cells: results in task order whatever the workers, costliest tasks handed out first."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -48,3 +49,62 @@ def test_one_job_runs_in_task_order(tmp_path):
     results = map_cells(processed, note_start, tasks, jobs=1, desc="test", cost=lambda key: COSTS[key[1]])
     assert [name for name, _ in results] == list(COSTS)
     assert [path.name.split("_")[1] for path in sorted(log.iterdir())] == list(COSTS)
+
+
+def test_a_worker_reads_only_its_variant_with_the_whole_panels_labels(tmp_path):
+    from analysis.panel.stage import load_panel
+    from causal.estimate import tasks
+    from tests.causal.synthetic import synthetic_panel
+
+    panel = synthetic_panel(n_customers=300, seed=5, confounding=1.0)
+    shuffled = panel.sample(frac=1.0, random_state=0).reset_index(drop=True)  # variants interleaved in the file
+    (tmp_path / "processed").mkdir()
+    shuffled.to_parquet(tmp_path / "processed" / "panel.parquet", index=False)  # as the panel stage writes it
+    whole = load_panel(tmp_path / "processed")
+    # a panel written with its own index (a subset of rows) keeps those labels
+    (tmp_path / "indexed").mkdir()
+    subset = shuffled.iloc[::3]
+    subset.to_parquet(tmp_path / "indexed" / "panel.parquet")
+    for treatment in subset["treatment"].unique():
+        pd.testing.assert_frame_equal(load_panel(tmp_path / "indexed", treatment),
+                                      subset.loc[subset["treatment"] == treatment])
+    assert shuffled["treatment"].nunique() > 1
+    for treatment in shuffled["treatment"].unique():
+        expected = whole.loc[whole["treatment"] == treatment]
+        pd.testing.assert_frame_equal(load_panel(tmp_path / "processed", treatment), expected)
+        tasks.release_panels()  # a fresh worker: nothing cached
+        pd.testing.assert_frame_equal(tasks.cached_panel(tmp_path / "processed", treatment), expected)
+        assert (str((tmp_path / "processed").resolve()), None) not in tasks._PANELS  # the whole panel was not read
+    tasks.release_panels()
+    tasks.cached_panel(tmp_path / "processed")  # a process that has the whole panel takes variants from it
+    pd.testing.assert_frame_equal(tasks.cached_panel(tmp_path / "processed", "any"),
+                                  whole.loc[whole["treatment"] == "any"])
+    tasks.release_panels()
+
+
+def test_release_workers_stops_the_idle_workers(tmp_path):
+    import os
+
+    from causal.estimate.tasks import release_workers
+
+    processed = _panel(tmp_path / "processed")
+    log = tmp_path / "log"
+    log.mkdir()
+    tasks = [(("any", name), (str(log),)) for name in "ab"]
+    map_cells(processed, worker_pid, tasks, jobs=2, desc="test")
+    pids = {pid for pid in map_cells(processed, worker_pid, tasks, jobs=2, desc="test")}
+    assert os.getpid() not in pids
+    release_workers()
+    for pid in pids:  # gone: signal 0 only checks that the process exists
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        assert not alive
+    release_workers()  # nothing left to stop: no error
+
+
+def worker_pid(panel: pd.DataFrame, key: tuple, log_dir: str) -> int:
+    time.sleep(0.2)
+    return os.getpid()
