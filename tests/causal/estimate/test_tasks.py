@@ -36,9 +36,22 @@ def test_results_in_task_order_and_costliest_first(tmp_path):
     results = map_cells(processed, note_start, tasks, jobs=2, desc="test", cost=lambda key: COSTS[key[1]])
     assert [name for name, _ in results] == list(COSTS)  # task order, not the order of work
     assert [rows for _, rows in results] == [2, 2, 2, 1, 1, 1]  # each task saw its own variant
-    started = [path.name.split("_")[1] for path in sorted(log.iterdir())]
-    assert set(started[:2]) == {"b", "d"}  # the two cost-2 tasks went out first
-    assert set(started[-2:]) == {"a", "e"}  # the cheap ones last
+
+
+def test_costliest_tasks_are_handed_out_first_and_come_back_in_task_order(tmp_path, monkeypatch):
+    from causal.estimate import tasks as task_module
+
+    handed_out = []
+
+    def spy(processed, work, ordered, jobs, desc):  # the pool, seen from outside: what it is given, in order
+        handed_out.extend(key[1] for key, _ in ordered)
+        return [f"result of {key[1]}" for key, _ in ordered]
+
+    monkeypatch.setattr(task_module, "_map_parallel", spy)
+    tasks = [(("any", name), ()) for name in COSTS]
+    results = map_cells(tmp_path, note_start, tasks, jobs=2, desc="test", cost=lambda key: COSTS[key[1]])
+    assert handed_out == ["b", "d", "c", "f", "a", "e"]  # by cost, ties in task order
+    assert results == [f"result of {name}" for name in COSTS]
 
 
 def test_one_job_runs_in_task_order(tmp_path):
@@ -51,7 +64,7 @@ def test_one_job_runs_in_task_order(tmp_path):
     assert [path.name.split("_")[1] for path in sorted(log.iterdir())] == list(COSTS)
 
 
-def test_a_worker_reads_only_its_variant_with_the_whole_panels_labels(tmp_path):
+def test_a_worker_reads_only_its_variant_with_the_whole_panels_labels(tmp_path, monkeypatch):
     from analysis.panel.stage import load_panel
     from causal.estimate import tasks
     from tests.causal.synthetic import synthetic_panel
@@ -61,6 +74,9 @@ def test_a_worker_reads_only_its_variant_with_the_whole_panels_labels(tmp_path):
     (tmp_path / "processed").mkdir()
     shuffled.to_parquet(tmp_path / "processed" / "panel.parquet", index=False)  # as the panel stage writes it
     whole = load_panel(tmp_path / "processed")
+    reads = []
+    monkeypatch.setattr(tasks, "load_panel", lambda folder, treatment=None: reads.append(treatment)
+                        or load_panel(folder, treatment))
     # a panel written with its own index (a subset of rows) keeps those labels
     (tmp_path / "indexed").mkdir()
     subset = shuffled.iloc[::3]
@@ -74,7 +90,7 @@ def test_a_worker_reads_only_its_variant_with_the_whole_panels_labels(tmp_path):
         pd.testing.assert_frame_equal(load_panel(tmp_path / "processed", treatment), expected)
         tasks.release_panels()  # a fresh worker: nothing cached
         pd.testing.assert_frame_equal(tasks.cached_panel(tmp_path / "processed", treatment), expected)
-        assert (str((tmp_path / "processed").resolve()), None) not in tasks._PANELS  # the whole panel was not read
+    assert None not in reads and len(reads) == shuffled["treatment"].nunique()  # never the whole panel
     tasks.release_panels()
     tasks.cached_panel(tmp_path / "processed")  # a process that has the whole panel takes variants from it
     pd.testing.assert_frame_equal(tasks.cached_panel(tmp_path / "processed", "any"),
