@@ -166,6 +166,30 @@ def _blank_lines_in(block: bytes, first_line_no: int) -> list[int]:
     return sorted(set(blanks))
 
 
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _bare_carriage_return_error(name: str, header: tuple[str, ...], block: bytes, first_line_no: int
+                                ) -> InputError | None:
+    """The error for the first carriage return not followed by a line feed outside quotes in ``block``, or None.
+
+    A CR alone ends a line in old Mac files and is nowhere a line end the loader or DuckDB's
+    reader accepts; inside a quoted value it is data and stays.
+    """
+    for match in _BARE_CR.finditer(block):
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        before = block[start: match.start()]
+        if before.count(b'"') % 2:  # inside a quoted value
+            continue
+        line_no = first_line_no + block.count(b"\n", 0, match.start())
+        field_no = before.count(b",")
+        column = header[field_no] if line_no > 1 and field_no < len(header) else None
+        return InputError(name, line_no, column,
+                          f"expected lines ending in a line feed (LF or CRLF); found a carriage return alone after "
+                          f"{len(before)} bytes of the line (old Mac line endings? save the file with LF or CRLF)")
+    return None
+
+
 def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
     """Check header and encoding of one raw file and count its lines.
 
@@ -184,7 +208,8 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
     ------
     InputError
         Missing or empty file, bad header (missing, renamed or extra column, wrong
-        separator), bytes that are not UTF-8, or no data row after the header.
+        separator), bytes that are not UTF-8, a carriage return alone (not before a line
+        feed, outside quotes), or no data row after the header.
     """
     name = spec.file_name
     path = Path(path)
@@ -217,15 +242,25 @@ def scan_raw_file(path: Path, spec: RawFileSpec) -> RawScan:
             else:
                 cut = buffer.rfind(b"\n")
                 if cut == -1:
+                    # no line end yet: a CR alone here would make the carry the whole file (old Mac files)
+                    bare = _bare_carriage_return_error(name, header, buffer[:-1], lines_done + 1)
+                    if bare is not None:
+                        raise bare
                     carry = buffer
                     continue
                 complete, carry = buffer[: cut + 1], buffer[cut + 1:]
             if not complete:
                 break
             if lines_done == 0:
+                bare = _bare_carriage_return_error(name, (), complete[: complete.find(b"\n") + 1 or len(complete)], 1)
+                if bare is not None:  # in the header line: before the header can be read
+                    raise bare
                 end = complete.find(b"\n")
                 first = complete if end == -1 else complete[: end + 1]
                 header, has_bom, ignored = _check_header(name, spec, first)
+            bare = _bare_carriage_return_error(name, header, complete, lines_done + 1)
+            if bare is not None:
+                raise bare
             try:
                 complete.decode("utf-8")
             except UnicodeDecodeError as error:

@@ -35,7 +35,7 @@ def test_good_data_runs(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["latin1_text", "zero_byte_integrations", "european_money_everywhere",
-                                  "all_ids_malformed"])
+                                  "all_ids_malformed", "old_mac_line_ends"])
 def test_bad_file_exits_2_with_one_line(name, tmp_path):
     case = next(c for c in CASES if c.name == name)
     files, expected = case.build(base_lines())

@@ -107,6 +107,11 @@ def _semicolons(lines: Lines):
     return {INTEG: lines_to_bytes(edited)}, ErrorExpected(INTEG, 1, None, "semicolons")
 
 
+def _old_mac_line_ends(lines: Lines):
+    content = "\r".join(lines[INTEG]).encode() + b"\r"
+    return {INTEG: content}, ErrorExpected(INTEG, 1, None, "carriage return alone")
+
+
 def _european_money_one_row(lines: Lines):
     number = find_line(lines[META], "H00100102", "2019-11")
     edited = _edit(lines, META, number, 4, "$1.440,00")
@@ -265,6 +270,7 @@ CASES = [
     Case("utf8_bom", _utf8_bom),
     Case("latin1_text", _latin1),
     Case("semicolon_separator", _semicolons),
+    Case("old_mac_line_ends", _old_mac_line_ends),
     Case("european_money_one_row", _european_money_one_row),
     Case("european_money_everywhere", _european_money_everywhere),
     Case("unknown_tier", _unknown_tier),
