@@ -193,6 +193,30 @@ class Matcher:
         return float((w * (self.y[self.treated_rows] - self.y[matched])).sum() / w.sum())
 
 
+def bootstrap_draw_att(ps: np.ndarray, y: np.ndarray, weights: np.ndarray, hint: Matcher) -> float:
+    """:meth:`Matcher.att` of one bootstrap draw, sorting only the rows the draw holds.
+
+    The same number as ``Matcher(ps, t, y, hint=hint).att(weights)`` to the last bit, at
+    about two thirds of the sorting: a draw holds about 63% of the customers, and a
+    stable sort of the drawn controls in ``hint``'s order keeps them in the order the
+    whole sort would (ties included). Treated rows with weight 0 are not matched; their
+    terms of the weighted sum are exact zeros, kept in place so that it adds in the same order.
+    """
+    control = hint.control_rows[weights[hint.control_rows] > 0]
+    control = control[np.argsort(ps[control], kind="stable")]
+    control_ps = ps[control]
+    treated = hint.treated_rows[np.argsort(ps[hint.treated_rows], kind="stable")]
+    w = weights[treated]
+    drawn = w > 0
+    target = ps[treated[drawn]]
+    right = np.clip(np.searchsorted(control_ps, target, side="left"), 0, len(control_ps) - 1)
+    left = np.clip(right - 1, 0, len(control_ps) - 1)
+    use_left = np.abs(target - control_ps[left]) <= np.abs(control_ps[right] - target)
+    difference = np.zeros(len(treated))
+    difference[drawn] = y[treated[drawn]] - y[control[np.where(use_left, left, right)]]
+    return float((w * difference).sum() / w.sum())
+
+
 def customer_bootstrap_weights(position: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Row weights of one customer bootstrap draw: how often each row's customer was drawn.
 
@@ -297,7 +321,7 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
         scores, draw_weights = np.ascontiguousarray(updater.propensities(weights).T), np.ascontiguousarray(weights.T)
         for j in range(len(draw_weights)):
             b = start + j
-            draws[b] = Matcher(ps=scores[j], t=cell.t, y=cell.y, hint=matcher).att(draw_weights[j])
+            draws[b] = bootstrap_draw_att(scores[j], cell.y, draw_weights[j], matcher)
             if paired is not None:
                 paired_draws[b] = paired(draw_weights[j])
     if paired is not None:

@@ -9,6 +9,8 @@ the order of work.
 """
 from __future__ import annotations
 
+import gc
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +88,31 @@ def release_panels() -> None:
     _PANELS.clear()
 
 
+def release_memory() -> None:
+    """Give freed memory back to the operating system.
+
+    Arrow's allocator (which holds the panel read from Parquet) and glibc's ``malloc``
+    keep freed memory for reuse: at real scale the run's main process still held
+    0.66 GB after dropping the panel, 0.29 GB once released, while two workers did the
+    estimation. Called by a process before it waits on workers and by a worker after
+    each task, so that the process tree's peak is what the processes use.
+    """
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # another C library (musl): nothing to trim
+            pass
+
+
 def _run_one(processed_dir: str, work: Callable, key: tuple, args: tuple, threads: int | None = 1):
     """One task with its native thread pools (OpenMP, BLAS) limited to ``threads``.
 
@@ -98,7 +125,9 @@ def _run_one(processed_dir: str, work: Callable, key: tuple, args: tuple, thread
 
     with threadpool_limits(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return work(cached_panel(processed_dir, key[0]), key, *args)
+        result = work(cached_panel(processed_dir, key[0]), key, *args)
+    release_memory()
+    return result
 
 
 def map_cells(processed_dir: Path, work: Callable, tasks: list[tuple[tuple, tuple]], jobs: int,
@@ -141,6 +170,7 @@ def _map_parallel(processed: str, work: Callable, tasks: list[tuple[tuple, tuple
     from joblib import Parallel, delayed
 
     release_panels()
+    release_memory()  # this process only waits now: what it freed is the workers' to use
     # loky says this when it replaces an idle worker between stages; results are unaffected.
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
     if _RAY:  # the same map on a Ray cluster; results still come back in task order

@@ -130,10 +130,11 @@ def strategy_agreement_records(effects: dict) -> list[RefutationRecord]:
     return records
 
 
-def design_check_records(panel: pd.DataFrame, results_dir: Path, effects: dict, originals: dict, seed: int,
-                         n_bootstrap: int) -> list[RefutationRecord]:
-    """Every design check of a run, from the panel and the estimate stage's results."""
-    records = negative_control_records(originals, negative_control_effects(panel, seed, n_bootstrap))
+def design_check_records(results_dir: Path, effects: dict, originals: dict, controls: dict[str, EffectRecord]
+                         ) -> list[RefutationRecord]:
+    """Every design check of a run, from the estimate stage's results and the negative-control
+    estimates (:func:`negative_control_effects`, which the refute stage runs beside the refuters)."""
+    records = negative_control_records(originals, controls)
     path = Path(results_dir) / results_contract.EVENT_STUDY_CSV
     if path.is_file():
         group_time = pd.read_csv(path)

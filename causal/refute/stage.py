@@ -28,7 +28,7 @@ from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
 from causal.refute import refuters
 from causal.refute.benchmarks import benchmark_cell
-from causal.refute.design_checks import design_check_records
+from causal.refute.design_checks import design_check_records, negative_control_effects
 from causal.refute.refuters import (DEFAULT_SIMULATIONS, REFUTERS, agreement_records, refute_estimate,
                                     write_refutations)
 
@@ -76,16 +76,43 @@ def attach_benchmarks(records: list[RefutationRecord], entries: list[dict]) -> N
             record.extra["benchmarks"] = entries
 
 
+NEGATIVE_CONTROL_TASK = ("any", "negative_control", 1, "design_check")  # its variant's rows are all it reads
+
+
+def refute_task(panel: pd.DataFrame, key: tuple, *args):
+    """One task of the refuting map: a primary estimate's suite (:func:`refute_cell`) or, for
+    :data:`NEGATIVE_CONTROL_TASK`, the negative-control estimates of the design checks."""
+    if key == NEGATIVE_CONTROL_TASK:
+        seed, n_bootstrap = args
+        return negative_control_effects(panel, seed, n_bootstrap)
+    return refute_cell(panel, key, *args)
+
+
+def _task_cost(key: tuple) -> int:
+    # a dml task refits DML four times, the negative control fits DML and bootstraps PSM once, a psm task
+    # only matches: hand the first two out first
+    return 1 if key[3] in ("dml", NEGATIVE_CONTROL_TASK[3]) else 0
+
+
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
                          jobs: int = 1, results_dir: Path | None = None,
-                         only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
-    """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record)."""
+                         only: tuple[str, ...] | None = None,
+                         negative_control_bootstrap: int | None = None
+                         ) -> list[RefutationRecord] | tuple[list[RefutationRecord], dict[str, EffectRecord]]:
+    """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record).
+
+    With ``negative_control_bootstrap`` (the PSM bootstrap draws of the run), the design
+    checks' negative-control estimates are computed in the same map, by whichever worker is
+    free, and returned too: ``(records, {"psm": ..., "dml": ...})``.
+    """
     keys = [k for k in primary_keys() if k in originals]
     cache = None if results_dir is None else str(results_dir)
     tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys]
-    # a dml task refits DML four times, a psm task only matches: hand the dml tasks out first
-    return [r for records in map_cells(processed_dir, refute_cell, tasks, jobs, "refuting",
-                                       cost=lambda key: 1 if key[3] == "dml" else 0) for r in records]
+    if negative_control_bootstrap is not None:
+        tasks.append((NEGATIVE_CONTROL_TASK, (seed, negative_control_bootstrap)))
+    done = map_cells(processed_dir, refute_task, tasks, jobs, "refuting", cost=_task_cost)
+    records = [r for records in done[:len(keys)] for r in records]
+    return records if negative_control_bootstrap is None else (records, done[-1])
 
 
 def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
@@ -119,15 +146,15 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     design_effects.update({(r.treatment, r.outcome, r.horizon, r.method): r for r in rows if r.estimand == "ATT"})
     cached_panel(processed_dir)  # a missing or malformed panel is a one-line input error here
     originals = {key: effects[key] for key in primary_keys() if key in effects}
-    with timed("refuters"):
-        records = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations, jobs=jobs,
-                                       results_dir=results_dir)
-    records += agreement_records(agreement.read_agreement(results_dir))
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}
+    with timed("refuters_and_negative_control"):
+        records, controls = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations,
+                                                 jobs=jobs, results_dir=results_dir,
+                                                 negative_control_bootstrap=int(config.get("n_bootstrap", 200)))
+    records += agreement_records(agreement.read_agreement(results_dir))
     with timed("design_checks"):
-        records += design_check_records(cached_panel(processed_dir), results_dir, design_effects, originals, seed,
-                                        n_bootstrap=int(config.get("n_bootstrap", 200)))
+        records += design_check_records(results_dir, design_effects, originals, controls)
     frame = write_refutations(records, results_dir)
     config.update({"simulations": simulations})
     config_path.write_text(json.dumps(config, indent=2) + "\n")

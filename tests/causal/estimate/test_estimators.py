@@ -58,6 +58,25 @@ def test_own_matcher_reproduces_dowhy_matching(cancel_cell):
     assert np.isnan(record.se)
 
 
+def test_a_bootstrap_draw_matches_as_the_whole_matcher_does_ties_included():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(200):
+        n = int(rng.integers(20, 2000))
+        t = (rng.random(n) < rng.uniform(0.05, 0.6)).astype(int)
+        ps = np.round(rng.random(n), int(rng.integers(1, 4)))  # coarse scores: many ties
+        y = rng.integers(0, 2, n).astype(float)
+        point = estimators.Matcher(ps=ps, t=t, y=y)
+        draw_ps = np.clip(ps + rng.normal(0, 0.01, n) * (rng.random() < 0.7), 0, 1)  # some draws keep the ties
+        weights = rng.poisson(1, n).astype(float)
+        if weights[t == 1].sum() == 0 or weights[t == 0].sum() == 0:
+            continue
+        whole = estimators.Matcher(ps=draw_ps, t=t, y=y, hint=point).att(weights)
+        assert estimators.bootstrap_draw_att(draw_ps, y, weights, point) == whole  # to the last bit
+        checked += 1
+    assert checked > 150
+
+
 def test_one_step_propensity_update_tracks_a_full_refit(cancel_cell):
     X, t = cancel_cell.X.to_numpy(dtype=float), cancel_cell.t
     fitted = estimators.propensity_model().fit(X, t)
