@@ -36,6 +36,9 @@ from causal.estimate.records import EffectRecord
 Z95 = float(stats.norm.ppf(0.975))
 N_BOOTSTRAP = 100
 BOOTSTRAP_BLOCK_ROWS = 2_000_000  # rows x draws per block of the PSM bootstrap (about 16 MB per array)
+# at least this many draws per block: each block reads the cell's design matrix twice, and one draw per
+# block on a large cell (at ten times real scale, 850 MB of it) made the bootstrap wait on memory
+BOOTSTRAP_MIN_BLOCK = 8
 DML_FOLDS = 2
 MIN_PROPENSITY = 0.01
 INTERVAL_NAIVE = "cluster-robust by customer (normal, 95%)"
@@ -313,7 +316,7 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
     updater = PropensityUpdater(estimate.estimator.propensity_score_model, cell.X.to_numpy(dtype=float), cell.t)
     position = np.unique(cell.groups, return_inverse=True)[1]
     draws, paired_draws = np.empty(n_bootstrap), np.empty(n_bootstrap)
-    block = max(1, min(n_bootstrap, BOOTSTRAP_BLOCK_ROWS // max(len(cell.y), 1)))
+    block = max(1, min(n_bootstrap, max(BOOTSTRAP_MIN_BLOCK, BOOTSTRAP_BLOCK_ROWS // max(len(cell.y), 1))))
     for start in range(0, n_bootstrap, block):  # draws in blocks: one propensity update per block
         weights = np.column_stack([customer_bootstrap_weights(position, rng)
                                    for _ in range(min(block, n_bootstrap - start))])

@@ -88,8 +88,8 @@ def cell_scores(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, resul
 
 
 def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, int]], jobs: int = 1,
-                   results_dir: Path | None = None, keep_cell: Callable[[tuple], bool] | None = None
-                   ) -> tuple[dict, list[dict]]:
+                   results_dir: Path | None = None, keep_cell: Callable[[tuple], bool] | None = None,
+                   each: Callable[[tuple, DRScores, Cell], object] | None = None) -> tuple[dict, list[dict]]:
     """Doubly robust scores for each (treatment, outcome, horizon) with enough rows.
 
     The scores come from the DML nuisances the estimate stage cached in
@@ -103,17 +103,23 @@ def fit_all_scores(panel: pd.DataFrame, seed: int, cells: list[tuple[str, str, i
         Whether a cell's :class:`Cell` (all its panel rows and its design matrix) is kept
         beside its scores; the others get None in its place (memory: the design
         matrices of all cells at once were most of the stage's peak). Default: keep all.
+    each : callable, optional
+        ``each(key, scores, cell)``, called as soon as a cell's scores exist (in the
+        cell's thread), while its :class:`Cell` is still held: what needs the design
+        matrix is done then, one cell at a time. Its result comes third in the cell's tuple.
 
     Returns
     -------
     (dict, list of dict)
-        ``{key: (DRScores, Cell or None)}``, and the skipped cells with the reason.
+        ``{key: (DRScores, Cell or None)}`` (``(DRScores, Cell or None, each's result)`` with
+        ``each``), and the skipped cells with the reason.
     """
     def scores_of(key):
         found = cell_scores(panel, key, seed, results_dir)
-        if isinstance(found, str) or keep_cell is None or keep_cell(key):
+        if isinstance(found, str):
             return found
-        return found[0], None
+        done = () if each is None else (each(key, *found),)
+        return (found[0], found[1] if keep_cell is None or keep_cell(key) else None, *done)
 
     fitted = Parallel(n_jobs=max(int(jobs), 1), backend="threading")(delayed(scores_of)(key) for key in cells)
     scores, skipped = {}, []
@@ -135,7 +141,7 @@ def marketplace_vs_custom(scores: dict) -> pd.DataFrame:
             pair = [scores.get((v, outcome, horizon)) for v in VARIANTS]
             if any(p is None for p in pair):
                 continue
-            (market, _), (custom, _) = pair
+            market, custom = pair[0][0], pair[1][0]
             m_rec, c_rec = overall_effect(market), overall_effect(custom)
             diff, diff_se = difference_of_means(market.psi, market.rows["customer_id"],
                                                 custom.psi, custom.rows["customer_id"])
@@ -194,13 +200,27 @@ def _write_no_rule(results_dir: Path, reason: str) -> None:
     (results_dir / results_contract.TARGETING_RULE_TXT).write_text(f"No targeting rule: {reason}.\n")
 
 
-def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dict[str, dict]]:
+def effects_of_cell(key: tuple[str, str, int], found: DRScores, cell: Cell, seed: int) -> tuple:
+    """What the stage takes from one cell while its design matrix is held: its overall effect,
+    segment effects, skipped segments, joint bands and (primary cancel and upgrade cells) the stratified check."""
+    overall = overall_effect(found)
+    segments, skipped_segments = segment_effects(found)
+    bands = segment_inference(found.psi, found.groups, found.rows, segments, seed, key, overall.estimate)
+    stratified = (stratified_effects(cell) if key[0] == PRIMARY_TREATMENT and key[1] in STRATIFIED_OUTCOMES
+                  else [])
+    return overall, segments, skipped_segments, bands, stratified
+
+
+def run_targeting(scores: dict, seed: int, results_dir: Path,
+                  cell_of: Callable[[tuple], Cell] | None = None) -> tuple[dict, dict[str, dict]]:
     """Learn the rule on training customers, value it and validate the ranking on held-out ones.
 
     The rule is learnt on the company's metric: MRR kept (the effect on
     ``cancel_dollars``, sign flipped) at the longest horizon with a cancellation
     cell; only when that cell is missing is it learnt on cancellations. Both
     values (MRR kept and cancellations avoided) are reported for every strategy.
+
+    ``cell_of(key)`` gives the :class:`Cell` the rule is learnt on when ``scores`` does not hold it.
 
     Returns
     -------
@@ -216,7 +236,8 @@ def run_targeting(scores: dict, seed: int, results_dir: Path) -> tuple[dict, dic
         return {}, {"targeting": guards.output("degraded", reason), "ranking_validation": guards.output("degraded", reason)}
     cancel, dollars = found
     learn = dollars if dollars is not None else cancel
-    cell = scores[(learn.treatment, learn.outcome, learn.horizon)][1]
+    learn_key = (learn.treatment, learn.outcome, learn.horizon)
+    cell = scores[learn_key][1] if scores[learn_key][1] is not None else cell_of(learn_key)
     train_scores = targeting.training_scores(cell, learn.folds, seed)
     predicted = targeting.fit_effect_model(cell, train_scores, learn.folds, seed)
     train, held = learn.folds == targeting.TRAIN_FOLD, learn.folds == targeting.HELDOUT_FOLD
@@ -421,21 +442,18 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     cells = [(PRIMARY_TREATMENT, o, h) for o in PRIMARY_OUTCOMES for h in schema.HORIZONS]
     cells += [(v, o, h) for v in VARIANTS for o in VARIANT_OUTCOMES for h in schema.HORIZONS]
     with threadpool_limits(limits=1):
-        # only the primary cells' Cell is read later (stratified check, targeting)
-        scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir,
-                                         keep_cell=lambda key: key[0] == PRIMARY_TREATMENT)
-    lap("doubly_robust_scores")
+        # one cell's design matrix at a time (at ten times real scale each is about 0.8 GB): what reads it,
+        # the stratified check, runs as soon as the cell's scores exist; targeting rebuilds its one cell
+        scores, skipped = fit_all_scores(panel, seed, cells, jobs, results_dir, keep_cell=lambda key: False,
+                                         each=lambda key, found, cell: effects_of_cell(key, found, cell, seed))
+    lap("doubly_robust_scores_segment_effects_and_stratified_check")
     overall, gates, stratified, band_tables = {}, [], [], []
-    for key, (cell_scores, cell) in scores.items():
-        overall[key] = overall_effect(cell_scores)
-        found, skipped_segments = segment_effects(cell_scores)
-        band_tables.append(segment_inference(cell_scores.psi, cell_scores.groups, cell_scores.rows, found, seed,
-                                             key, overall[key].estimate))
+    for key, (_, _, (cell_overall, found, skipped_segments, bands, cell_stratified)) in scores.items():
+        overall[key] = cell_overall
+        band_tables.append(bands)
         gates += found
         skipped += skipped_segments
-        if key[0] == PRIMARY_TREATMENT and key[1] in STRATIFIED_OUTCOMES:
-            stratified += stratified_effects(cell)
-    lap("segment_effects_and_stratified_check")
+        stratified += cell_stratified
     by_segment = with_bands(effects_frame(gates + stratified, by_segment=True), band_tables)
     by_segment.to_csv(results_dir / results_contract.EFFECTS_BY_SEGMENT_CSV, index=False)
     effects_frame(list(overall.values())).to_csv(results_dir / results_contract.EFFECTS_DR_OVERALL_CSV, index=False)
@@ -457,7 +475,8 @@ def run_segments_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: 
     outputs["marketplace_vs_custom"] = guards.variants_status(panel, mvc, skipped)
     lap("marketplace_vs_custom")
     with threadpool_limits(limits=1):
-        target, target_outputs = run_targeting(scores, seed, results_dir)
+        target, target_outputs = run_targeting(scores, seed, results_dir,
+                                               cell_of=lambda key: cell_scores(panel, key, seed, results_dir)[1])
     outputs.update(target_outputs)
     lap("targeting")
     dollars_table = run_dollars(panel, overall, gates, results_dir)
