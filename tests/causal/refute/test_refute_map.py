@@ -1,0 +1,60 @@
+"""The refuting map: the design checks' negative control runs in it, with the numbers it has when run alone."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from causal.estimate.records import EffectRecord
+from causal.estimate.tasks import release_workers
+from causal.refute import design_checks
+from causal.refute.stage import NEGATIVE_CONTROL_TASK, refute_primary_cells, refute_task
+from tests.causal.synthetic import synthetic_panel
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("processed")
+    synthetic_panel(900, seed=5).to_parquet(folder / "panel.parquet")
+    return folder
+
+
+def _numbers(controls: dict) -> dict:
+    return {method: (r.estimate, r.se, r.ci_low, r.ci_high, r.n_units) for method, r in controls.items()}
+
+
+PSM_KEY = ("any", "cancel", 1, "psm")
+ORIGINAL = EffectRecord(*PSM_KEY, "ATT", -0.04, -0.08, 0.0, 0.02, 1000, 200, "")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_negative_control_comes_back_from_the_map_as_computed_alone(processed, jobs):
+    from analysis.panel.stage import load_panel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = design_checks.negative_control_effects(load_panel(processed), seed=3, n_bootstrap=30)
+        records, controls = refute_primary_cells(processed, {PSM_KEY: ORIGINAL}, seed=3, simulations=1,
+                                                 jobs=jobs, negative_control_bootstrap=30)
+        suite = refute_primary_cells(processed, {PSM_KEY: ORIGINAL}, seed=3, simulations=1, jobs=1)
+    release_workers()
+    assert [(r.refuter, r.new_effect) for r in records] == [(r.refuter, r.new_effect) for r in suite]
+    assert {r.refuter for r in records} >= {"placebo_treatment", "bootstrap"}  # the suite ran beside it
+    assert set(controls) == {"psm", "dml"}
+    assert _numbers(controls) == _numbers(alone)  # the same seeds wherever it runs
+    assert all(np.isfinite(r.se) and r.se > 0 for r in controls.values())
+
+
+def test_without_the_negative_control_the_map_returns_only_records(processed):
+    assert refute_primary_cells(processed, {}, seed=3, simulations=1, jobs=1) == []
+
+
+def test_a_refute_task_hands_other_keys_to_the_refuter_suite(monkeypatch):
+    from causal.refute import stage
+
+    monkeypatch.setattr(stage, "refute_cell", lambda panel, key, *args: ("suite", key, args))
+    monkeypatch.setattr(stage, "negative_control_effects", lambda panel, seed, n: ("control", seed, n))
+    assert refute_task(None, NEGATIVE_CONTROL_TASK, 4, 50) == ("control", 4, 50)
+    key = ("any", "cancel", 1, "dml")
+    assert refute_task(None, key, "original", 4, 1) == ("suite", key, ("original", 4, 1))
