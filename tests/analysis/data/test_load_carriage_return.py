@@ -1,6 +1,8 @@
 """A carriage return alone (old Mac line ends, or one inside an unquoted value) is refused with its line and column."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -89,3 +91,62 @@ def test_a_cr_past_the_last_column_names_no_column(tmp_path):
     with pytest.raises(InputError) as caught:
         _scan(tmp_path, SEGMENTS, lines_to_bytes(edited))
     assert (caught.value.line, caught.value.column) == (3, None)
+
+
+SEG_HEADER = ",".join(SEGMENTS.columns).encode()
+ROW = b"H00100101,1 to 25,NAM Direct"
+# content, line, column, bytes of the line before the CR
+LONE_CR = {
+    "after_a_blank_line": (SEG_HEADER + b"\n" + ROW + b"\n\nH1,1 to\r 25,NAM Direct\n" + ROW + b"\n",
+                           4, "EMPLOYEE_SIZE", 7),
+    "first_data_line": (SEG_HEADER + b"\nH1,1 to 25\r,NAM Direct\n" + ROW + b"\n", 2, "EMPLOYEE_SIZE", 10),
+    "after_a_cr_inside_quotes": (SEG_HEADER + b'\n"H1\r",1 to 25,NAM Direct\nH2,1 to\r 25,NAM Direct\n',
+                                 3, "EMPLOYEE_SIZE", 7),
+    "in_the_header_before_line_feeds": (b"CUSTOMER_ID,EMPLOYEE_SIZE\r,CUSTOMER_SEGMENT\n" + ROW + b"\n",
+                                        1, None, 25),
+    "a_line_longer_than_a_chunk": (SEG_HEADER + b"\nH1,1 to 25," + b"x" * 40 + b"\r" + b"y" * 10 + b"\n",
+                                   2, "CUSTOMER_SEGMENT", 51),
+    "ending_the_header_of_a_file_with_no_line_feed": (SEG_HEADER + b"\r", 1, None, len(SEG_HEADER)),
+}
+
+
+@pytest.mark.parametrize("content, line, column, before", LONE_CR.values(), ids=LONE_CR.keys())
+def test_a_lone_cr_is_found_on_its_line_for_every_chunk_size(tmp_path, monkeypatch, content, line, column, before):
+    path = tmp_path / SEGMENTS.file_name
+    path.write_bytes(content)
+    for size in list(range(1, len(content) + 3)) + [1 << 24]:
+        monkeypatch.setattr(load, "_CHUNK_BYTES", size)
+        with pytest.raises(InputError) as caught:
+            scan_raw_file(path, SEGMENTS)
+        assert (caught.value.file, caught.value.line, caught.value.column) == (SEGMENTS.file_name, line, column), size
+        assert f"a carriage return alone after {before} bytes of the line" in caught.value.expected, size
+
+
+def test_old_mac_line_ends_are_refused_without_reading_the_whole_file(tmp_path, monkeypatch):
+    content = b"\r".join([SEG_HEADER] + [ROW] * 200) + b"\r"  # no line feed anywhere: one "line" to the end
+    path = tmp_path / SEGMENTS.file_name
+    path.write_bytes(content)
+    read = []
+
+    class CountingFile:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def read(self, size=-1):
+            data = self.handle.read(size)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(load, "_CHUNK_BYTES", 16)
+    opened = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *args, **kwargs: CountingFile(opened(self, *args, **kwargs)))
+    with pytest.raises(InputError) as caught:
+        scan_raw_file(path, SEGMENTS)
+    assert caught.value.line == 1 and read  # the scan read through the counting file
+    assert sum(read) <= len(SEG_HEADER) + 2 * 16  # refused once the CR is in hand, not at the end of the file
