@@ -147,6 +147,14 @@ def fit_propensity(X: pd.DataFrame, t: np.ndarray) -> np.ndarray:
     return propensity_model().fit(X.to_numpy(dtype=float), t).predict_proba(X.to_numpy(dtype=float))[:, 1]
 
 
+def nearest(sorted_ps: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Position in ``sorted_ps`` of the score closest to each ``target`` (ties: the lower score, then the earlier)."""
+    right = np.clip(np.searchsorted(sorted_ps, target, side="left"), 0, len(sorted_ps) - 1)
+    left = np.clip(right - 1, 0, len(sorted_ps) - 1)
+    use_left = np.abs(target - sorted_ps[left]) <= np.abs(sorted_ps[right] - target)
+    return np.where(use_left, left, right)
+
+
 @dataclass
 class Matcher:
     """Nearest-neighbour matching of treated rows to control rows on the propensity score.
@@ -176,11 +184,7 @@ class Matcher:
         if control_available is not None:
             keep = control_available[rows]
             rows, ps = rows[keep], ps[keep]
-        target = self.ps[self.treated_rows]
-        right = np.clip(np.searchsorted(ps, target, side="left"), 0, len(ps) - 1)
-        left = np.clip(right - 1, 0, len(ps) - 1)
-        use_left = np.abs(target - ps[left]) <= np.abs(ps[right] - target)
-        return rows[np.where(use_left, left, right)]
+        return rows[nearest(ps, self.ps[self.treated_rows])]
 
     def att(self, weights: np.ndarray | None = None) -> float:
         """ATT: mean over treated rows of outcome minus matched control outcome.
@@ -207,16 +211,11 @@ def bootstrap_draw_att(ps: np.ndarray, y: np.ndarray, weights: np.ndarray, hint:
     """
     control = hint.control_rows[weights[hint.control_rows] > 0]
     control = control[np.argsort(ps[control], kind="stable")]
-    control_ps = ps[control]
     treated = hint.treated_rows[np.argsort(ps[hint.treated_rows], kind="stable")]
     w = weights[treated]
     drawn = w > 0
-    target = ps[treated[drawn]]
-    right = np.clip(np.searchsorted(control_ps, target, side="left"), 0, len(control_ps) - 1)
-    left = np.clip(right - 1, 0, len(control_ps) - 1)
-    use_left = np.abs(target - control_ps[left]) <= np.abs(control_ps[right] - target)
     difference = np.zeros(len(treated))
-    difference[drawn] = y[treated[drawn]] - y[control[np.where(use_left, left, right)]]
+    difference[drawn] = y[treated[drawn]] - y[control[nearest(ps[control], ps[treated[drawn]])]]
     return float((w * difference).sum() / w.sum())
 
 

@@ -94,25 +94,31 @@ def _task_cost(key: tuple) -> int:
     return 1 if key[3] in ("dml", NEGATIVE_CONTROL_TASK[3]) else 0
 
 
-def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
-                         jobs: int = 1, results_dir: Path | None = None,
-                         only: tuple[str, ...] | None = None,
-                         negative_control_bootstrap: int | None = None
-                         ) -> list[RefutationRecord] | tuple[list[RefutationRecord], dict[str, EffectRecord]]:
-    """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record).
-
-    With ``negative_control_bootstrap`` (the PSM bootstrap draws of the run), the design
-    checks' negative-control estimates are computed in the same map, by whichever worker is
-    free, and returned too: ``(records, {"psm": ..., "dml": ...})``.
-    """
+def _refute_map(processed_dir: Path, originals: dict, seed: int, simulations: int, jobs: int,
+                results_dir: Path | None, only: tuple[str, ...] | None, extra: list[tuple[tuple, tuple]]) -> tuple:
+    """The refuting map over the primary estimates in ``originals`` and the ``extra`` tasks: (records, extra results)."""
     keys = [k for k in primary_keys() if k in originals]
     cache = None if results_dir is None else str(results_dir)
-    tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys]
-    if negative_control_bootstrap is not None:
-        tasks.append((NEGATIVE_CONTROL_TASK, (seed, negative_control_bootstrap)))
+    tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys] + extra
     done = map_cells(processed_dir, refute_task, tasks, jobs, "refuting", cost=_task_cost)
-    records = [r for records in done[:len(keys)] for r in records]
-    return records if negative_control_bootstrap is None else (records, done[-1])
+    return [r for records in done[:len(keys)] for r in records], done[len(keys):]
+
+
+def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
+                         jobs: int = 1, results_dir: Path | None = None,
+                         only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
+    """The refutation suite for the primary estimates in ``originals`` ((t, o, h, method) -> record)."""
+    return _refute_map(processed_dir, originals, seed, simulations, jobs, results_dir, only, [])[0]
+
+
+def refute_with_negative_control(processed_dir: Path, originals: dict, seed: int, simulations: int, jobs: int,
+                                 results_dir: Path | None, n_bootstrap: int
+                                 ) -> tuple[list[RefutationRecord], dict[str, EffectRecord]]:
+    """:func:`refute_primary_cells` and, in the same map (by whichever worker is free), the design
+    checks' negative-control estimates with ``n_bootstrap`` PSM draws: ``(records, {"psm": ..., "dml": ...})``."""
+    records, (controls,) = _refute_map(processed_dir, originals, seed, simulations, jobs, results_dir, None,
+                                       [(NEGATIVE_CONTROL_TASK, (seed, n_bootstrap))])
+    return records, controls
 
 
 def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
@@ -149,9 +155,8 @@ def run_refutation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     config_path = results_dir / results_contract.ESTIMATION_CONFIG_JSON
     config = read_json(config_path) if config_path.is_file() else {}
     with timed("refuters_and_negative_control"):
-        records, controls = refute_primary_cells(processed_dir, originals, seed=seed, simulations=simulations,
-                                                 jobs=jobs, results_dir=results_dir,
-                                                 negative_control_bootstrap=int(config.get("n_bootstrap", 200)))
+        records, controls = refute_with_negative_control(processed_dir, originals, seed, simulations, jobs,
+                                                         results_dir, n_bootstrap=int(config.get("n_bootstrap", 200)))
     records += agreement_records(agreement.read_agreement(results_dir))
     with timed("design_checks"):
         records += design_check_records(results_dir, design_effects, originals, controls)

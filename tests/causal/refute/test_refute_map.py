@@ -9,7 +9,8 @@ import pytest
 from causal.estimate.records import EffectRecord
 from causal.estimate.tasks import release_workers
 from causal.refute import design_checks
-from causal.refute.stage import NEGATIVE_CONTROL_TASK, refute_primary_cells, refute_task
+from causal.refute.stage import (NEGATIVE_CONTROL_TASK, refute_primary_cells, refute_task,
+                                  refute_with_negative_control)
 from tests.causal.synthetic import synthetic_panel
 
 
@@ -35,8 +36,8 @@ def test_the_negative_control_comes_back_from_the_map_as_computed_alone(processe
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         alone = design_checks.negative_control_effects(load_panel(processed), seed=3, n_bootstrap=30)
-        records, controls = refute_primary_cells(processed, {PSM_KEY: ORIGINAL}, seed=3, simulations=1,
-                                                 jobs=jobs, negative_control_bootstrap=30)
+        records, controls = refute_with_negative_control(processed, {PSM_KEY: ORIGINAL}, seed=3, simulations=1,
+                                                         jobs=jobs, results_dir=None, n_bootstrap=30)
         suite = refute_primary_cells(processed, {PSM_KEY: ORIGINAL}, seed=3, simulations=1, jobs=1)
     release_workers()
     assert [(r.refuter, r.new_effect) for r in records] == [(r.refuter, r.new_effect) for r in suite]
