@@ -14,6 +14,7 @@ Every estimator takes a seed and gives the same numbers for the same seed.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Callable
@@ -115,16 +116,29 @@ def dowhy_frame(cell: Cell) -> tuple[pd.DataFrame, list[str]]:
     return frame, list(names.values())
 
 
+_IDENTIFIED: dict[tuple[str, ...], object] = {}  # covariates -> DoWhy's identified estimand of their graph
+
+
 def identified_model(frame: pd.DataFrame, covariates: list[str]):
     """DoWhy CausalModel on the column graph, identified by the back-door criterion.
 
     The adjustment set is put back in design-matrix order so that fits do not
-    depend on set ordering (hence on the interpreter's hash seed).
+    depend on set ordering (hence on the interpreter's hash seed). Identification
+    reads only the graph, so it runs once per graph (per list of covariates) in a
+    process; each call gets its own copy of the estimand (DoWhy's estimators mark it).
     """
     from dowhy import CausalModel
 
     model = CausalModel(data=frame, treatment=causal_graph.TREATMENT_NODE, outcome=causal_graph.OUTCOME_NODE,
                         graph=causal_graph.column_graph(covariates))
+    graph_key = tuple(covariates)
+    if graph_key not in _IDENTIFIED:
+        _IDENTIFIED[graph_key] = _identify(model, covariates)
+    return model, copy.deepcopy(_IDENTIFIED[graph_key])
+
+
+def _identify(model, covariates: list[str]):
+    """The back-door estimand of ``model``, its adjustment set in ``covariates`` order."""
     estimand = model.identify_effect(method_name="maximal-adjustment", proceed_when_unidentifiable=True)
     backdoor = set(estimand.get_adjustment_set())
     if backdoor != set(covariates):
@@ -133,13 +147,43 @@ def identified_model(frame: pd.DataFrame, covariates: list[str]):
         estimand.backdoor_variables[key] = [c for c in covariates if c in set(estimand.backdoor_variables[key])]
     if estimand.get_adjustment_set() != [c for c in covariates if c in backdoor]:
         raise RuntimeError("could not put the adjustment set in design-matrix order")
-    return model, estimand
+    return estimand
 
 
 # --- propensity-score matching --------------------------------------------------
 def propensity_model() -> Pipeline:
     """Logistic regression on standardised covariates (the PSM and trimming propensity model)."""
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000, tol=1e-8))
+
+
+class FittedOnce:
+    """A :func:`propensity_model` fitted by the first ``fit`` and reused by the next ones on the same rows.
+
+    Handed to DoWhy's propensity-score matching of several cells that share their
+    rows, covariates and treatment (outcomes observed on the same customer-months):
+    the logistic fit is the same, so it runs once. A ``fit`` on other covariates or
+    another treatment vector raises instead of reusing a fit of other data.
+    """
+
+    def __init__(self):
+        self.model: Pipeline | None = None
+        self._fitted_on: tuple | None = None
+
+    def fit(self, X: pd.DataFrame, t: np.ndarray) -> "FittedOnce":
+        signature = (tuple(X.columns), X.shape)
+        if self.model is None:
+            self.model = propensity_model().fit(X, t)
+            self._fitted_on, self._t = signature, np.array(t)
+        elif signature != self._fitted_on or not np.array_equal(np.asarray(t), self._t):
+            raise ValueError("a shared propensity model was asked to fit other rows")
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(X)
+
+    def __getitem__(self, step):
+        """A step of the fitted pipeline (``[0]`` the scaler, ``[-1]`` the logistic regression)."""
+        return self.model[step]
 
 
 def fit_propensity(X: pd.DataFrame, t: np.ndarray) -> np.ndarray:
@@ -271,7 +315,8 @@ class PropensityUpdater:
 
 
 def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
-        paired: Callable[[np.ndarray], float] | None = None) -> EffectRecord:
+        paired: Callable[[np.ndarray], float] | None = None,
+        shared_propensity: FittedOnce | None = None) -> EffectRecord:
     """ATT by propensity-score matching through DoWhy, interval by customer bootstrap.
 
     Parameters
@@ -287,6 +332,9 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
         Another statistic of the row weights (e.g. the DML ATT from fixed
         nuisances), evaluated on every bootstrap draw (``extra["paired_draws"]``)
         so that differences with the PSM draws have a joint interval.
+    shared_propensity : FittedOnce, optional
+        The propensity model, shared with cells on the same rows (fitted once);
+        by default a new :func:`propensity_model`.
 
     Notes
     -----
@@ -301,7 +349,8 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
     model, estimand = identified_model(frame, covariates)
     estimate = model.estimate_effect(
         estimand, method_name="backdoor.propensity_score_matching", target_units="att",
-        method_params={"propensity_score_model": propensity_model()},
+        method_params={"propensity_score_model": (propensity_model() if shared_propensity is None
+                                                  else shared_propensity)},
     )
     ps = np.asarray(estimate.propensity_scores, dtype=float)
     matcher = Matcher(ps=ps, t=cell.t, y=cell.y)

@@ -89,6 +89,27 @@ def prepare_cell(panel: pd.DataFrame, treatment: str, outcome: str, horizon: int
     return PreparedCell(cell=cell, propensity=propensity, trimmed=trimmed, trim_row=trim_row)
 
 
+def prepared_for_outcome(prepared: PreparedCell, outcome: str) -> PreparedCell | str:
+    """``prepared`` for another outcome observed on exactly its rows, without fitting again.
+
+    What :func:`prepare_cell` would return for ``outcome``: the rows, covariates,
+    treatment, trimming propensity and trimmed rows are the same (they depend on the
+    rows only); only the outcome differs. A skip reason when that outcome cannot be
+    estimated. The caller makes sure that the outcome's rows are ``prepared``'s
+    (:func:`same_rows_groups`); a row without the outcome raises.
+    """
+    cell = prepared.cell
+    y = cell.rows[schema.outcome_column(outcome, cell.horizon)].to_numpy(dtype=float)
+    if np.isnan(y).any():
+        raise ValueError(f"{outcome} is not observed on every row of the {cell.outcome} cell")
+    cell = replace(cell, outcome=outcome, y=y)
+    reason = skip_reason(cell)
+    if reason:
+        return reason
+    return replace(prepared, cell=cell, trimmed=subset_cell(cell, balance.trim_mask(prepared.propensity)),
+                   trim_row={**prepared.trim_row, "outcome": outcome})
+
+
 @dataclass
 class CellResult:
     """Everything one cell contributes to the results files."""
@@ -122,9 +143,35 @@ def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_b
     The DML nuisances are saved in ``results_dir``'s cache (:mod:`causal.estimate.nuisances`)
     when it is given; primary cells also get the PSM-vs-DML ATT agreement check.
     """
+    return estimate_prepared(panel, key, prepare_cell(panel, *key), seed, n_bootstrap, results_dir)
+
+
+def estimate_same_rows(panel: pd.DataFrame, treatment: str, outcomes: tuple[str, ...], horizon: int, seed: int,
+                       n_bootstrap: int, results_dir: str | None = None) -> list[CellResult]:
+    """:func:`estimate_cell` for outcomes observed on the same rows, fitting what depends on the rows once.
+
+    The trimming propensity and the PSM propensity model (both logistic fits on the
+    covariates and the treatment of the same rows) are fitted for the first outcome
+    and reused for the others; every number is the one :func:`estimate_cell` gives
+    for each outcome alone (seeds come from the cell, tested to the last bit).
+    """
+    first = prepare_cell(panel, treatment, outcomes[0], horizon)
+    if isinstance(first, str):  # too small or no variation in the first outcome: each on its own
+        return [estimate_cell(panel, (treatment, outcome, horizon), seed, n_bootstrap, results_dir)
+                for outcome in outcomes]
+    psm_model = estimators.FittedOnce()
+    return [estimate_prepared(panel, (treatment, outcome, horizon),
+                              first if outcome == outcomes[0] else prepared_for_outcome(first, outcome),
+                              seed, n_bootstrap, results_dir, psm_model=psm_model) for outcome in outcomes]
+
+
+def estimate_prepared(panel: pd.DataFrame, key: tuple[str, str, int], prepared: PreparedCell | str, seed: int,
+                      n_bootstrap: int, results_dir: str | None = None,
+                      psm_model: "estimators.FittedOnce | None" = None) -> CellResult:
+    """:func:`estimate_cell` from the cell :func:`prepare_cell` gave (``psm_model``: a PSM propensity model
+    shared by cells with the same trimmed rows, see :func:`estimate_same_rows`)."""
     treatment, outcome, horizon = key
     result = CellResult()
-    prepared = prepare_cell(panel, treatment, outcome, horizon)
     if isinstance(prepared, str):
         cell = select_cell(panel, treatment, outcome, horizon)
         result.skipped = [_skip_row(cell, key, m, prepared) for m in METHODS]
@@ -144,7 +191,7 @@ def estimate_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, n_b
         nuisances.save(nuis, Path(results_dir))
     # the DML ATT on every PSM bootstrap draw (same customer weights, nuisances held fixed)
     psm_record = estimators.psm(prepared.trimmed, seed, n_bootstrap=n_bootstrap,
-                                paired=lambda weights: nuisances.att(nuis, weights))
+                                paired=lambda weights: nuisances.att(nuis, weights), shared_propensity=psm_model)
     if key in {k[:3] for k in primary_keys()} and "paired_draws" in psm_record.extra:
         result.agreement = agreement.agreement_row(psm_record, att_record)
     smd = balance.standardized_mean_differences(
@@ -198,6 +245,7 @@ def flagged_records(main: list[EffectRecord], key: tuple[str, str, int], result:
 
 
 FLAGGED_TASK = "with_flagged"  # last item of the key of a flagged-cohort task
+SAME_ROWS_TASK = "same_rows"  # last item of the key of a task over outcomes observed on the same rows
 EVENT_STUDY_TASK = (event_study.TREATMENT, "event_study", 0, "event_study")  # its variant's rows are all it reads
 
 
@@ -213,18 +261,51 @@ def estimate_task(panel: pd.DataFrame, key: tuple, seed: int, n_bootstrap: int, 
         return event_study.write_event_study(panel, Path(processed_dir), Path(results_dir))
     if key[-1] == FLAGGED_TASK:
         return estimate_flagged_sensitivity(panel, key[:3], seed, n_bootstrap)
+    if key[-1] == SAME_ROWS_TASK:
+        return estimate_same_rows(panel, key[0], key[1], key[2], seed, n_bootstrap, results_dir)
     return estimate_cell(panel, key, seed, n_bootstrap, results_dir)
 
 
 def cell_cost(key: tuple) -> int:
-    """Rough cost of a task for the order of work: the first-integration cells are a fifth the size of the
-    rest, the event study is cheap."""
-    return 0 if key[0] == "first" or key == EVENT_STUDY_TASK else 1
+    """Rough cost of a task for the order of work: the cells it estimates; the first-integration cells are
+    a fifth the size of the rest, the event study is cheap."""
+    if key[0] == "first" or key == EVENT_STUDY_TASK:
+        return 0
+    return len(key[1]) if key[-1] == SAME_ROWS_TASK else 1
 
 
 def cell_keys(panel: pd.DataFrame) -> list[tuple[str, str, int]]:
     present = set(panel["treatment"].astype(str).unique())
     return [(t, o, h) for t in schema.TREATMENTS if t in present for o in schema.OUTCOMES for h in schema.HORIZONS]
+
+
+def same_rows_groups(panel: pd.DataFrame, keys: list[tuple[str, str, int]]) -> list[tuple[str, tuple[str, ...], int]]:
+    """The cells of ``keys`` as (treatment, outcomes, horizon): outcomes of a treatment and horizon
+    grouped when they are observed on exactly the same rows (the unflagged cohorts' rows the cells use).
+
+    On the simulated data ``cancel`` and ``cancel_dollars`` are (a customer-month has both or
+    neither); real extracts may differ, and then every outcome is its own group. Groups come in
+    the order of their first cell in ``keys``.
+    """
+    variants = {t: panel.loc[(panel["treatment"] == t) & ~panel[schema.FLAGGED].astype(bool)]
+                for t in {k[0] for k in keys}}
+    groups: dict[tuple, list[str]] = {}  # (treatment, horizon, rows observed) -> outcomes, in order of keys
+    for treatment, outcome, horizon in keys:
+        observed = variants[treatment][schema.outcome_column(outcome, horizon)].notna().to_numpy()
+        groups.setdefault((treatment, horizon, np.packbits(observed).tobytes()), []).append(outcome)
+    return [(treatment, tuple(outcomes), horizon) for (treatment, horizon, _), outcomes in groups.items()]
+
+
+def cell_tasks(panel: pd.DataFrame, keys: list[tuple[str, str, int]]) -> list[tuple]:
+    """Task keys of the estimate map covering ``keys``: ``(t, o, h)`` for a cell alone, ``(t, outcomes, h,
+    SAME_ROWS_TASK)`` for outcomes on the same rows (:func:`estimate_same_rows`)."""
+    return [(t, outcomes[0], h) if len(outcomes) == 1 else (t, outcomes, h, SAME_ROWS_TASK)
+            for t, outcomes, h in same_rows_groups(panel, keys)]
+
+
+def cells_of_task(key: tuple) -> list[tuple[str, str, int]]:
+    """The cells a task of :func:`cell_tasks` estimates, in the order of its results."""
+    return [(key[0], outcome, key[2]) for outcome in key[1]] if key[-1] == SAME_ROWS_TASK else [key]
 
 
 def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs: int,
@@ -253,16 +334,22 @@ def run_estimation_stage(processed_dir: Path, results_dir: Path, seed: int, jobs
     figures = results_dir / results_contract.FIGURES_DIR
     figures.mkdir(parents=True, exist_ok=True)
     draw_causal_graph(figures / "causal_graph.png")
-    keys = cell_keys(cached_panel(processed_dir))
+    panel = cached_panel(processed_dir)
+    keys = cell_keys(panel)
+    cell_task_keys = cell_tasks(panel, keys)
+    del panel
     nuisances.clear_cache(results_dir)
     flagged_keys = [(*k, FLAGGED_TASK) for k in sorted({k[:3] for k in primary_keys()}, key=lambda k: (k[1], k[2]))]
     tasks = [(key, (seed, n_bootstrap, str(results_dir), str(processed_dir)))
-             for key in keys + flagged_keys + [EVENT_STUDY_TASK]]
+             for key in cell_task_keys + flagged_keys + [EVENT_STUDY_TASK]]
     with timed("cells_flagged_cohorts_event_study"):
         done = map_cells(processed_dir, estimate_task, tasks, jobs, "estimating cells", cost=cell_cost)
-    results, study = done[:len(keys)], done[-1]
+    of_cell = {}
+    for key, result in zip(cell_task_keys, done):
+        of_cell.update(zip(cells_of_task(key), result if key[-1] == SAME_ROWS_TASK else [result]))
+    results, study = [of_cell[key] for key in keys], done[-1]
     main = [r for res in results for r in res.records]
-    flagged = [flagged_records(main, key, res) for key, res in zip(flagged_keys, done[len(keys):-1])]
+    flagged = [flagged_records(main, key, res) for key, res in zip(flagged_keys, done[len(cell_task_keys):-1])]
     with timed("write_results"):
         effects = write_results(results, flagged, results_dir, extra_records=study)
         agreement.write_agreement([res.agreement for res in results if res.agreement is not None], results_dir)

@@ -53,7 +53,23 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
     ``only`` restricts the suite to some of :data:`REFUTERS` (kept in that order);
     each refuter draws from its own seed, so a subset gives the numbers of the full suite.
     """
+    return refute_prepared(panel, key, prepare_cell(panel, *key[:3]), original, seed, simulations, results_dir, only)
+
+
+def refute_cell_suites(panel: pd.DataFrame, key: tuple, originals: tuple[EffectRecord, ...], seed: int,
+                       simulations: int, results_dir: str | None = None,
+                       only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
+    """:func:`refute_cell` for the primary estimates of one cell (``key``: treatment, outcome, horizon),
+    preparing (selecting and trimming) the cell once for all of them; records in the order of ``originals``."""
     prepared = prepare_cell(panel, *key[:3])
+    return [record for original in originals
+            for record in refute_prepared(panel, (*key[:3], original.method), prepared, original, seed, simulations,
+                                          results_dir, only)]
+
+
+def refute_prepared(panel: pd.DataFrame, key: tuple, prepared, original: EffectRecord, seed: int, simulations: int,
+                    results_dir: str | None = None, only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
+    """:func:`refute_cell` on the cell :func:`prepare_cell` gave (none when it was too small)."""
     if isinstance(prepared, str):
         return []
     cached = None
@@ -77,31 +93,34 @@ def attach_benchmarks(records: list[RefutationRecord], entries: list[dict]) -> N
 
 
 NEGATIVE_CONTROL_TASK = ("any", "negative_control", 1, "design_check")  # its variant's rows are all it reads
+CELL_TASK = "suites"  # last item of the key of a task refuting the primary estimates of one cell
 
 
 def refute_task(panel: pd.DataFrame, key: tuple, *args):
-    """One task of the refuting map: a primary estimate's suite (:func:`refute_cell`) or, for
-    :data:`NEGATIVE_CONTROL_TASK`, the negative-control estimates of the design checks."""
+    """One task of the refuting map: the suites of a cell's primary estimates (:func:`refute_cell_suites`,
+    key ``(treatment, outcome, horizon, CELL_TASK)``) or, for :data:`NEGATIVE_CONTROL_TASK`, the
+    negative-control estimates of the design checks."""
     if key == NEGATIVE_CONTROL_TASK:
         seed, n_bootstrap = args
         return negative_control_effects(panel, seed, n_bootstrap)
-    return refute_cell(panel, key, *args)
-
-
-def _task_cost(key: tuple) -> int:
-    # a dml task refits DML four times, the negative control fits DML and bootstraps PSM once, a psm task
-    # only matches: hand the first two out first
-    return 1 if key[3] in ("dml", NEGATIVE_CONTROL_TASK[3]) else 0
+    return refute_cell_suites(panel, key, *args)
 
 
 def _refute_map(processed_dir: Path, originals: dict, seed: int, simulations: int, jobs: int,
                 results_dir: Path | None, only: tuple[str, ...] | None, extra: list[tuple[tuple, tuple]]) -> tuple:
-    """The refuting map over the primary estimates in ``originals`` and the ``extra`` tasks: (records, extra results)."""
-    keys = [k for k in primary_keys() if k in originals]
+    """The refuting map over the primary estimates in ``originals`` and the ``extra`` tasks: (records, extra results).
+
+    One task per cell (its psm and dml suites share the selected and trimmed cell), in the order of
+    :func:`primary_keys`: the largest cells (shortest horizon) first, the ``extra`` tasks last.
+    """
+    cells: dict[tuple, list[EffectRecord]] = {}
+    for key in primary_keys():
+        if key in originals:
+            cells.setdefault(key[:3], []).append(originals[key])
     cache = None if results_dir is None else str(results_dir)
-    tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys] + extra
-    done = map_cells(processed_dir, refute_task, tasks, jobs, "refuting", cost=_task_cost)
-    return [r for records in done[:len(keys)] for r in records], done[len(keys):]
+    tasks = [((*cell, CELL_TASK), (tuple(records), seed, simulations, cache, only)) for cell, records in cells.items()]
+    done = map_cells(processed_dir, refute_task, tasks + extra, jobs, "refuting")
+    return [r for records in done[:len(tasks)] for r in records], done[len(tasks):]
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,
