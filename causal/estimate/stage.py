@@ -89,6 +89,25 @@ def prepare_cell(panel: pd.DataFrame, treatment: str, outcome: str, horizon: int
     return PreparedCell(cell=cell, propensity=propensity, trimmed=trimmed, trim_row=trim_row)
 
 
+def cached_trimmed_cell(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, results_dir: Path | str | None
+                        ) -> tuple[Cell, nuisances.CellNuisances] | None:
+    """The trimmed cell of ``key`` and its DML nuisances from the run's cache, without fitting anything.
+
+    The estimate stage cached the nuisances of every cell it fitted, with the panel rows
+    of its trimmed cell; the cell is selected again and cut to those rows. None when the
+    cache is absent, was fitted with another seed, or names rows the cell does not have
+    in that order (then the caller trims with :func:`prepare_cell`).
+    """
+    cached = nuisances.load(Path(results_dir), tuple(key), seed) if results_dir is not None else None
+    if cached is None:
+        return None
+    cell = select_cell(panel, *key)
+    cell = subset_cell(cell, np.isin(np.asarray(cell.rows.index), cached.index))
+    if not np.array_equal(np.asarray(cell.rows.index), cached.index):
+        return None
+    return cell, cached
+
+
 def prepared_for_outcome(prepared: PreparedCell, outcome: str) -> PreparedCell | str:
     """``prepared`` for another outcome observed on exactly its rows, without fitting again.
 

@@ -61,16 +61,18 @@ def _residual_ss(target: np.ndarray, design: np.ndarray) -> float:
     return float(residual @ residual)
 
 
-def partial_r2(target: np.ndarray, full: np.ndarray, reduced: np.ndarray) -> float:
+def partial_r2(target: np.ndarray, full: np.ndarray, reduced: np.ndarray, full_ss: float | None = None) -> float:
     """Partial R2 of the columns in ``full`` but not ``reduced``: 1 - RSS(full) / RSS(reduced).
 
     Clipped to [0, 1]: columns that add nothing (constant or collinear in a small cell) can
-    give a value a rounding error below zero.
+    give a value a rounding error below zero. ``full_ss``: RSS(full) when already computed
+    (every benchmark of a cell shares the full design).
     """
     reduced_ss = _residual_ss(target, reduced)
     if not reduced_ss > 0:
         return float("nan")
-    return float(min(max(1.0 - _residual_ss(target, full) / reduced_ss, 0.0), 1.0))
+    full_ss = _residual_ss(target, full) if full_ss is None else full_ss
+    return float(min(max(1.0 - full_ss / reduced_ss, 0.0), 1.0))
 
 
 def ols_treatment_effect(y: np.ndarray, t: np.ndarray, X: np.ndarray) -> tuple[float, float, int]:
@@ -139,6 +141,8 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
     ols, ols_se, df = ols_treatment_effect(y, t, X)
     z = float(stats.norm.ppf(0.975))
     out = []
+    with_t = np.column_stack([t, X])
+    full_ss = {}  # the full designs' residual sums of squares, the same for every benchmark
     for name in BENCHMARKS:
         chosen = benchmark_columns(columns, name)
         entry = {"benchmark": name, "columns": chosen, "k": k, "design": DESIGN, "ols_estimate": ols,
@@ -147,8 +151,10 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
                                 "adjusted_ci_low", "adjusted_ci_high", "ols_adjusted_estimate"), float("nan"))
         if chosen:
             keep = np.array([c not in chosen for c in columns])
-            values["r2_dxj"] = partial_r2(t, X, X[:, keep])
-            values["r2_yxj"] = partial_r2(y, np.column_stack([t, X]), np.column_stack([t, X[:, keep]]))
+            if not full_ss:
+                full_ss.update(t=_residual_ss(t, X), y=_residual_ss(y, with_t))
+            values["r2_dxj"] = partial_r2(t, X, X[:, keep], full_ss=full_ss["t"])
+            values["r2_yxj"] = partial_r2(y, with_t, np.column_stack([t, X[:, keep]]), full_ss=full_ss["y"])
             r2_dz, r2_yz = partial_r2_bounds(values["r2_dxj"], values["r2_yxj"], k)
             if np.isfinite(r2_dz):
                 bias = bias_bound(r2_dz, r2_yz, ols_se, df)

@@ -16,15 +16,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis import results_contract
 from analysis.errors import InputError
 from causal.estimate.records import EffectRecord, RefutationRecord
-from causal.estimate import agreement, nuisances
+from causal.estimate import agreement
 from causal.estimate.step_times import timed
-from causal.estimate.stage import PRIMARY_ESTIMANDS, prepare_cell, primary_keys
+from causal.estimate.stage import PRIMARY_ESTIMANDS, cached_trimmed_cell, prepare_cell, primary_keys
 from causal.estimate.tasks import cached_panel, map_cells
 from causal.refute import refuters
 from causal.refute.benchmarks import benchmark_cell
@@ -48,40 +47,29 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
                 only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
     """The refutation suite of one primary estimate, on its trimmed cell (none when too small).
 
-    A dml estimate's sensitivity analysis reuses the run's cached nuisances of
-    the cell (``results_dir``) when they were fitted on the same rows and seed.
+    The trimmed cell is rebuilt from the rows the run's cached DML nuisances of the
+    cell were fitted on (``results_dir``, same seed; :func:`causal.estimate.stage.cached_trimmed_cell`),
+    without fitting the trimming propensity again; a dml estimate's sensitivity
+    analysis reuses those nuisances. Without a usable cache the cell is trimmed here.
     ``only`` restricts the suite to some of :data:`REFUTERS` (kept in that order);
     each refuter draws from its own seed, so a subset gives the numbers of the full suite.
     """
-    return refute_prepared(panel, key, prepare_cell(panel, *key[:3]), original, seed, simulations, results_dir, only)
-
-
-def refute_cell_suites(panel: pd.DataFrame, key: tuple, originals: tuple[EffectRecord, ...], seed: int,
-                       simulations: int, results_dir: str | None = None,
-                       only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
-    """:func:`refute_cell` for the primary estimates of one cell (``key``: treatment, outcome, horizon),
-    preparing (selecting and trimming) the cell once for all of them; records in the order of ``originals``."""
-    prepared = prepare_cell(panel, *key[:3])
-    return [record for original in originals
-            for record in refute_prepared(panel, (*key[:3], original.method), prepared, original, seed, simulations,
-                                          results_dir, only)]
-
-
-def refute_prepared(panel: pd.DataFrame, key: tuple, prepared, original: EffectRecord, seed: int, simulations: int,
-                    results_dir: str | None = None, only: tuple[str, ...] | None = None) -> list[RefutationRecord]:
-    """:func:`refute_cell` on the cell :func:`prepare_cell` gave (none when it was too small)."""
-    if isinstance(prepared, str):
-        return []
-    cached = None
-    if results_dir is not None and original.method == "dml":
-        cached = nuisances.load(Path(results_dir), tuple(key[:3]), seed, np.asarray(prepared.trimmed.rows.index))
+    found = cached_trimmed_cell(panel, key[:3], seed, results_dir)
+    if found is None:  # no cache of this run and seed: trim here
+        prepared = prepare_cell(panel, *key[:3])
+        if isinstance(prepared, str):
+            return []
+        found = (prepared.trimmed, None)
+    trimmed, cached = found
+    if original.method != "dml":
+        cached = None
     if only is None:
-        records = refute_estimate(prepared.trimmed, original, seed, simulations, nuisances=cached)
+        records = refute_estimate(trimmed, original, seed, simulations, nuisances=cached)
     else:
-        records = [_run_refuter(name, prepared.trimmed, original, seed, simulations, cached)
+        records = [_run_refuter(name, trimmed, original, seed, simulations, cached)
                    for name in REFUTERS if name in only]
     if original.method in BENCHMARK_METHODS and (only is None or "unobserved_confounder" in only):
-        attach_benchmarks(records, benchmark_cell(prepared.trimmed, original))
+        attach_benchmarks(records, benchmark_cell(trimmed, original))
     return records
 
 
@@ -93,34 +81,31 @@ def attach_benchmarks(records: list[RefutationRecord], entries: list[dict]) -> N
 
 
 NEGATIVE_CONTROL_TASK = ("any", "negative_control", 1, "design_check")  # its variant's rows are all it reads
-CELL_TASK = "suites"  # last item of the key of a task refuting the primary estimates of one cell
 
 
 def refute_task(panel: pd.DataFrame, key: tuple, *args):
-    """One task of the refuting map: the suites of a cell's primary estimates (:func:`refute_cell_suites`,
-    key ``(treatment, outcome, horizon, CELL_TASK)``) or, for :data:`NEGATIVE_CONTROL_TASK`, the
-    negative-control estimates of the design checks."""
+    """One task of the refuting map: a primary estimate's suite (:func:`refute_cell`) or, for
+    :data:`NEGATIVE_CONTROL_TASK`, the negative-control estimates of the design checks."""
     if key == NEGATIVE_CONTROL_TASK:
         seed, n_bootstrap = args
         return negative_control_effects(panel, seed, n_bootstrap)
-    return refute_cell_suites(panel, key, *args)
+    return refute_cell(panel, key, *args)
+
+
+def _task_cost(key: tuple) -> int:
+    # a dml task refits DML four times, the negative control fits DML and bootstraps PSM once, a psm task
+    # only matches: hand the first two out first
+    return 1 if key[3] in ("dml", NEGATIVE_CONTROL_TASK[3]) else 0
 
 
 def _refute_map(processed_dir: Path, originals: dict, seed: int, simulations: int, jobs: int,
                 results_dir: Path | None, only: tuple[str, ...] | None, extra: list[tuple[tuple, tuple]]) -> tuple:
-    """The refuting map over the primary estimates in ``originals`` and the ``extra`` tasks: (records, extra results).
-
-    One task per cell (its psm and dml suites share the selected and trimmed cell), in the order of
-    :func:`primary_keys`: the largest cells (shortest horizon) first, the ``extra`` tasks last.
-    """
-    cells: dict[tuple, list[EffectRecord]] = {}
-    for key in primary_keys():
-        if key in originals:
-            cells.setdefault(key[:3], []).append(originals[key])
+    """The refuting map over the primary estimates in ``originals`` and the ``extra`` tasks: (records, extra results)."""
+    keys = [k for k in primary_keys() if k in originals]
     cache = None if results_dir is None else str(results_dir)
-    tasks = [((*cell, CELL_TASK), (tuple(records), seed, simulations, cache, only)) for cell, records in cells.items()]
-    done = map_cells(processed_dir, refute_task, tasks + extra, jobs, "refuting")
-    return [r for records in done[:len(tasks)] for r in records], done[len(tasks):]
+    tasks = [(key, (originals[key], seed, simulations, cache, only)) for key in keys] + extra
+    done = map_cells(processed_dir, refute_task, tasks, jobs, "refuting", cost=_task_cost)
+    return [r for records in done[:len(keys)] for r in records], done[len(keys):]
 
 
 def refute_primary_cells(processed_dir: Path, originals: dict, seed: int, simulations: int,

@@ -31,8 +31,8 @@ from analysis import results_contract, schema
 from causal.segments import dollars as dollars_mod
 from causal.segments import guards, targeting
 from causal.estimate import estimators, nuisances
-from causal.estimate.design import Cell, select_cell, subset_cell
-from causal.estimate.stage import prepare_cell, skip_reason
+from causal.estimate.design import Cell, select_cell
+from causal.estimate.stage import cached_trimmed_cell, prepare_cell, skip_reason
 from causal.estimate.inference import difference_of_means, normal_interval
 from causal.estimate.records import EffectRecord, effects_frame
 from causal.estimate.step_times import record_step
@@ -66,13 +66,10 @@ def cell_scores(panel: pd.DataFrame, key: tuple[str, str, int], seed: int, resul
     Without a usable cache (another seed, other rows, or no estimate stage run)
     the cell is trimmed and fitted here by the same DML estimator, and cached.
     """
-    cached = nuisances.load(results_dir, key, seed) if results_dir is not None else None
-    if cached is not None:
-        cell = select_cell(panel, *key)
-        cell = subset_cell(cell, np.isin(np.asarray(cell.rows.index), cached.index))
-        if not np.array_equal(np.asarray(cell.rows.index), cached.index):
-            cached = None
-    if cached is None:
+    found = cached_trimmed_cell(panel, key, seed, results_dir)
+    if found is not None:
+        cell, cached = found
+    else:
         prepared = prepare_cell(panel, *key)
         if isinstance(prepared, str):
             return prepared

@@ -94,6 +94,21 @@ def test_benchmark_cell_moves_the_estimate_towards_zero_for_each_benchmark():
             2 * 1.959964 * rec.se * benchmarks.se_factor(e["r2_dz"], e["r2_yz"], e["df"]), rel=1e-5)
     assert entries["tier"]["bias"] > entries["segment"]["bias"]  # tier drives adoption; segment does not
     assert "as strong as tier" in benchmarks.benchmark_text(rec, list(entries.values()))
+    # the full designs' sums of squares are computed once and shared: the same partial R2s to the last bit
+    X_np, with_t = X.to_numpy(dtype=float), np.column_stack([t, X.to_numpy(dtype=float)])
+    for name, e in entries.items():
+        keep = np.array([c not in e["columns"] for c in X.columns])
+        assert e["r2_dxj"] == benchmarks.partial_r2(t.astype(float), X_np, X_np[:, keep])
+        assert e["r2_yxj"] == benchmarks.partial_r2(y, with_t, np.column_stack([t, X_np[:, keep]]))
+
+
+def test_partial_r2_with_the_full_sum_of_squares_given_is_the_same_number():
+    x1, x2, _, t, y = _linear_case(n=500, seed=4)
+    full, reduced = np.column_stack([t, x1, x2]), np.column_stack([t, x2])
+    full_ss = float(np.sum((y - np.column_stack([np.ones(500), full]) @ np.linalg.lstsq(
+        np.column_stack([np.ones(500), full]), y, rcond=None)[0]) ** 2))
+    assert benchmarks.partial_r2(y, full, reduced, full_ss=full_ss) == pytest.approx(benchmarks.partial_r2(y, full, reduced))
+    assert benchmarks.partial_r2(y, full, reduced, full_ss=0.0) == 1.0  # the given value is the one used
 
 
 def test_sensitivity_json_gets_a_benchmarks_key(tmp_path):

@@ -51,29 +51,41 @@ def test_without_the_negative_control_the_map_returns_only_records(processed):
     assert refute_primary_cells(processed, {}, seed=3, simulations=1, jobs=1) == []
 
 
-def test_a_refute_task_hands_other_keys_to_the_suites_of_the_cell(monkeypatch):
+def test_a_refute_task_hands_other_keys_to_the_refuter_suite(monkeypatch):
     from causal.refute import stage
 
-    monkeypatch.setattr(stage, "refute_cell_suites", lambda panel, key, *args: ("suites", key, args))
+    monkeypatch.setattr(stage, "refute_cell", lambda panel, key, *args: ("suite", key, args))
     monkeypatch.setattr(stage, "negative_control_effects", lambda panel, seed, n: ("control", seed, n))
     assert refute_task(None, NEGATIVE_CONTROL_TASK, 4, 50) == ("control", 4, 50)
-    key = ("any", "cancel", 1, stage.CELL_TASK)
-    assert refute_task(None, key, ("original",), 4, 1) == ("suites", key, (("original",), 4, 1))
+    key = ("any", "cancel", 1, "dml")
+    assert refute_task(None, key, "original", 4, 1) == ("suite", key, ("original", 4, 1))
 
 
-def test_the_suites_of_a_cell_are_each_estimate_refuted_alone(processed):
-    """One task per cell, its cell prepared once: the same records, in order, as each estimate's suite alone."""
+def test_the_run_cache_gives_the_trimmed_cell_without_trimming_again(processed, tmp_path, monkeypatch):
+    """With the run's cached nuisances (same seed) the suites rebuild the trimmed cell from its rows: no
+    trimming fit, the same records; with another seed the cache does not apply and the cell is trimmed."""
     from analysis.panel.stage import load_panel
-    from causal.refute.stage import refute_cell, refute_cell_suites
+    from causal.estimate.stage import estimate_cell
+    from causal.refute import stage
 
-    panel = load_panel(processed).query("treatment == 'any'")
-    dml_original = EffectRecord("any", "cancel", 1, "dml", "ATE", -0.04, -0.08, 0.0, 0.02, 1000, 200, "")
+    variant = load_panel(processed).query("treatment == 'any'")
+    dml_key = ("any", "cancel", 1, "dml")
+    estimates = [(PSM_KEY, ORIGINAL), (dml_key, EffectRecord(*dml_key, "ATE", -0.04, -0.08, 0.0, 0.02, 1000, 200, ""))]
+
+    def suites(results_dir, seed=3):
+        return [(r.method, r.refuter, r.new_effect, r.p_value, r.passed) for key, original in estimates
+                for r in stage.refute_cell(variant, key, original, seed=seed, simulations=1, results_dir=results_dir)]
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        together = refute_cell_suites(panel, ("any", "cancel", 1), (ORIGINAL, dml_original), seed=3, simulations=1)
-        alone = [r for original in (ORIGINAL, dml_original)
-                 for r in refute_cell(panel, ("any", "cancel", 1, original.method), original, seed=3, simulations=1)]
-    assert [(r.method, r.refuter) for r in together][:2] == [("psm", "placebo_treatment"), ("psm", "random_common_cause")]
-    assert {r.method for r in together} == {"psm", "dml"}
-    assert [(r.method, r.refuter, r.new_effect, r.p_value, r.passed) for r in together] == \
-        [(r.method, r.refuter, r.new_effect, r.p_value, r.passed) for r in alone]
+        estimate_cell(variant, PSM_KEY[:3], seed=3, n_bootstrap=5, results_dir=str(tmp_path))
+        trimmed_here = suites(None)
+        trims = []
+        real_prepare = stage.prepare_cell
+        monkeypatch.setattr(stage, "prepare_cell", lambda *args, **kw: trims.append(args[1:]) or real_prepare(*args, **kw))
+        from_cache = suites(str(tmp_path))
+        assert trims == []  # nothing trimmed: the cache named the rows
+        assert from_cache == trimmed_here
+        suites(str(tmp_path), seed=4)  # the cache was fitted with seed 3
+    assert trims == [PSM_KEY[:3], PSM_KEY[:3]]
+    assert {r[1] for r in from_cache} >= {"placebo_treatment", "unobserved_confounder"}
