@@ -306,11 +306,11 @@ def same_rows_groups(panel: pd.DataFrame, keys: list[tuple[str, str, int]]) -> l
     neither); real extracts may differ, and then every outcome is its own group. Groups come in
     the order of their first cell in ``keys``.
     """
-    variants = {t: panel.loc[(panel["treatment"] == t) & ~panel[schema.FLAGGED].astype(bool)]
-                for t in {k[0] for k in keys}}
+    unflagged = ~panel[schema.FLAGGED].astype(bool).to_numpy()
+    in_variant = {t: (panel["treatment"] == t).to_numpy() & unflagged for t in {k[0] for k in keys}}
     groups: dict[tuple, list[str]] = {}  # (treatment, horizon, rows observed) -> outcomes, in order of keys
-    for treatment, outcome, horizon in keys:
-        observed = variants[treatment][schema.outcome_column(outcome, horizon)].notna().to_numpy()
+    for treatment, outcome, horizon in keys:  # masks only: no copy of the panel in the process that waits
+        observed = panel[schema.outcome_column(outcome, horizon)].notna().to_numpy()[in_variant[treatment]]
         groups.setdefault((treatment, horizon, np.packbits(observed).tobytes()), []).append(outcome)
     return [(treatment, tuple(outcomes), horizon) for (treatment, horizon, _), outcomes in groups.items()]
 
