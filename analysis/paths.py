@@ -48,3 +48,8 @@ def default_input_dir() -> Path:
 # Benchmark data sets (simulated at real and ten-times scale); generated, never committed.
 BENCH_DIR = DATA_DIR / "bench"
 BENCHMARKS_MD = DOCS_DIR / "benchmarks.md"
+
+
+def model_path(processed_dir: Path, table: str) -> Path:
+    """Parquet file of a model table (``analysis.data.model`` writes them, the event study reads one)."""
+    return Path(processed_dir) / f"{table}.parquet"

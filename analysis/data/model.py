@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from analysis import paths, schema
+from analysis.paths import model_path
 from analysis.data.ledger import QUARANTINE_PARQUET, LedgerEntry, ledger_entry, write_data_quality, write_ledger
 from analysis.data.load import RAW_SPECS, RawRead, load_raw_files
 from analysis.data.reconcile import reconcile
@@ -27,11 +28,6 @@ from analysis.data.validate import QUARANTINE_TABLE, register_macros, validate_i
 MODEL_DUCKDB = "model.duckdb"
 MODEL_TABLES = (schema.DIM_CUSTOMER, schema.FCT_CUSTOMER_MONTH, schema.FCT_CUSTOMER_INTEGRATION_MONTH)
 MIN_SHARE_EXACT = 0.5  # NUM_OF_INTEGRATIONS should equal the integration rows for most customer-months
-
-
-def model_path(processed_dir: Path, table: str) -> Path:
-    """Parquet file of a model table."""
-    return Path(processed_dir) / f"{table}.parquet"
 
 
 def _sql_text(value) -> str:

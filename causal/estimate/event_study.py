@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import results_contract, schema
-from analysis.data.model import model_path
+from analysis.paths import model_path  # not analysis.data: its package imports DuckDB and matplotlib
 from causal.estimate.records import EffectRecord
 
 TREATMENT = "first"
