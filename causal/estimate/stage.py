@@ -302,9 +302,9 @@ def same_rows_groups(panel: pd.DataFrame, keys: list[tuple[str, str, int]]) -> l
     """The cells of ``keys`` as (treatment, outcomes, horizon): outcomes of a treatment and horizon
     grouped when they are observed on exactly the same rows (the unflagged cohorts' rows the cells use).
 
-    On the simulated data ``cancel`` and ``cancel_dollars`` are (a customer-month has both or
-    neither); real extracts may differ, and then every outcome is its own group. Groups come in
-    the order of their first cell in ``keys``.
+    ``cancel`` and ``cancel_dollars`` always are (the panel derives both from the same months,
+    :mod:`analysis.panel.outcomes`); other outcomes are grouped only where the data has them on
+    the same rows, never by name. Groups come in the order of their first cell in ``keys``.
     """
     unflagged = ~panel[schema.FLAGGED].astype(bool).to_numpy()
     in_variant = {t: (panel["treatment"] == t).to_numpy() & unflagged for t in {k[0] for k in keys}}
