@@ -167,7 +167,8 @@ class FittedOnce:
 
     def __init__(self):
         self.model: Pipeline | None = None
-        self._fitted_on: tuple | None = None
+        self._fitted_on: tuple | None = None  # (columns, shape) of the covariates of the fit
+        self._t: np.ndarray | None = None  # its treatment vector
 
     def fit(self, X: pd.DataFrame, t: np.ndarray) -> "FittedOnce":
         signature = (tuple(X.columns), X.shape)

@@ -142,7 +142,7 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
     z = float(stats.norm.ppf(0.975))
     out = []
     with_t = np.column_stack([t, X])
-    full_ss = {}  # the full designs' residual sums of squares, the same for every benchmark
+    full_t_ss, full_y_ss = _residual_ss(t, X), _residual_ss(y, with_t)  # the same for every benchmark
     for name in BENCHMARKS:
         chosen = benchmark_columns(columns, name)
         entry = {"benchmark": name, "columns": chosen, "k": k, "design": DESIGN, "ols_estimate": ols,
@@ -151,10 +151,8 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
                                 "adjusted_ci_low", "adjusted_ci_high", "ols_adjusted_estimate"), float("nan"))
         if chosen:
             keep = np.array([c not in chosen for c in columns])
-            if not full_ss:
-                full_ss.update(t=_residual_ss(t, X), y=_residual_ss(y, with_t))
-            values["r2_dxj"] = partial_r2(t, X, X[:, keep], full_ss=full_ss["t"])
-            values["r2_yxj"] = partial_r2(y, with_t, np.column_stack([t, X[:, keep]]), full_ss=full_ss["y"])
+            values["r2_dxj"] = partial_r2(t, X, X[:, keep], full_ss=full_t_ss)
+            values["r2_yxj"] = partial_r2(y, with_t, np.column_stack([t, X[:, keep]]), full_ss=full_y_ss)
             r2_dz, r2_yz = partial_r2_bounds(values["r2_dxj"], values["r2_yxj"], k)
             if np.isfinite(r2_dz):
                 bias = bias_bound(r2_dz, r2_yz, ols_se, df)

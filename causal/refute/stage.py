@@ -55,14 +55,13 @@ def refute_cell(panel: pd.DataFrame, key: tuple, original: EffectRecord, seed: i
     each refuter draws from its own seed, so a subset gives the numbers of the full suite.
     """
     found = cached_trimmed_cell(panel, key[:3], seed, results_dir)
-    if found is None:  # no cache of this run and seed: trim here
+    if found is not None:
+        trimmed, cached = found[0], found[1] if original.method == "dml" else None
+    else:  # no cache of this run and seed: trim here
         prepared = prepare_cell(panel, *key[:3])
         if isinstance(prepared, str):
             return []
-        found = (prepared.trimmed, None)
-    trimmed, cached = found
-    if original.method != "dml":
-        cached = None
+        trimmed, cached = prepared.trimmed, None
     if only is None:
         records = refute_estimate(trimmed, original, seed, simulations, nuisances=cached)
     else:
