@@ -163,3 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    finally:
+        _stop_idle_workers()
+
+
+def _stop_idle_workers() -> None:
+    """Kill the worker processes a command's cell maps left idle (none if it mapped nothing), so that the
+    command ends when its work does instead of waiting for loky's exit handler (1.3 s at real scale)."""
+    tasks = sys.modules.get("causal.estimate.tasks")  # imported only by commands that map cells
+    if tasks is not None:
+        tasks.release_workers()

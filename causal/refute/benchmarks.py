@@ -54,37 +54,74 @@ def benchmark_columns(columns: list[str], name: str) -> list[str]:
     return [c for c in columns if any(c == p or (p.endswith("=") and c.startswith(p)) for p in patterns)]
 
 
-def _residual_ss(target: np.ndarray, design: np.ndarray) -> float:
-    design = np.column_stack([np.ones(len(target)), design])
-    coefficients, *_ = np.linalg.lstsq(design, target, rcond=None)
-    residual = target - design @ coefficients
-    return float(residual @ residual)
+class LeastSquares:
+    """Least-squares fits among the columns of one tall matrix, all from one QR decomposition.
+
+    With ``A = Q R`` (``Q``'s columns orthonormal, ``R`` upper triangular, k x k),
+    ``A[:, c] - A[:, S] b = Q (R[:, c] - R[:, S] b)`` for any columns ``S`` and ``c``:
+    the fit of column ``c`` on columns ``S`` has the coefficients, residual sum of squares
+    and rank of the k-row problem ``R[:, S] b ~ R[:, c]``. One pass over the n rows
+    (the QR) serves every fit of a cell. Rank is decided with the cutoff NumPy's
+    ``lstsq`` applies to the tall problem (singular values below eps * n times the largest).
+
+    Parameters
+    ----------
+    columns : ndarray, shape (n, k)
+        Every column any fit uses (targets and regressors).
+    """
+
+    def __init__(self, columns: np.ndarray):
+        self.factor = np.linalg.qr(np.asarray(columns, dtype=float), mode="r")
+        self.rcond = np.finfo(float).eps * max(columns.shape)
+
+    def fit(self, target: int, design: list[int]) -> tuple[np.ndarray, float, int]:
+        """Coefficients, residual sum of squares and rank of column ``target`` on columns ``design``."""
+        regressors, outcome = self.factor[:, design], self.factor[:, target]
+        coefficients, _, rank, _ = np.linalg.lstsq(regressors, outcome, rcond=self.rcond)
+        residual = outcome - regressors @ coefficients
+        return coefficients, float(residual @ residual), int(rank)
 
 
-def partial_r2(target: np.ndarray, full: np.ndarray, reduced: np.ndarray, full_ss: float | None = None) -> float:
-    """Partial R2 of the columns in ``full`` but not ``reduced``: 1 - RSS(full) / RSS(reduced).
+def partial_r2(full_ss: float, reduced_ss: float) -> float:
+    """Partial R2 of the columns a full design adds to a reduced one: 1 - RSS(full) / RSS(reduced).
 
     Clipped to [0, 1]: columns that add nothing (constant or collinear in a small cell) can
-    give a value a rounding error below zero. ``full_ss``: RSS(full) when already computed
-    (every benchmark of a cell shares the full design).
+    give a value a rounding error below zero; NaN when the reduced design fits exactly.
     """
-    reduced_ss = _residual_ss(target, reduced)
     if not reduced_ss > 0:
         return float("nan")
-    full_ss = _residual_ss(target, full) if full_ss is None else full_ss
     return float(min(max(1.0 - full_ss / reduced_ss, 0.0), 1.0))
+
+
+class LinearDesign:
+    """The linear version of a cell's design: columns ``[1, X, t, y]`` and their fits (:class:`LeastSquares`)."""
+
+    def __init__(self, y: np.ndarray, t: np.ndarray, X: np.ndarray):
+        self.n_rows, n_covariates = X.shape
+        self.fits = LeastSquares(np.column_stack([np.ones(len(y)), X, t, y]))
+        self.covariates = list(range(1, n_covariates + 1))
+        self.t, self.y = n_covariates + 1, n_covariates + 2
+
+    def ols_treatment_effect(self) -> tuple[float, float, int]:
+        """Coefficient of ``t`` in OLS of ``y`` on ``t`` and ``X`` (with intercept), classical se, residual df."""
+        coefficients, residual_ss, rank = self.fits.fit(self.y, [0, self.t, *self.covariates])
+        t_residual_ss = self.fits.fit(self.t, [0, *self.covariates])[1]
+        df = self.n_rows - rank
+        return float(coefficients[1]), math.sqrt(residual_ss / df / t_residual_ss), df
+
+    def partial_r2s(self, keep: np.ndarray) -> tuple[float, float]:
+        """(r2_dxj, r2_yxj) of the covariates not in ``keep`` (a mask over the columns of ``X``)."""
+        kept = [c for c, k in zip(self.covariates, keep) if k]
+        full_t = self.fits.fit(self.t, [0, *self.covariates])[1]
+        full_y = self.fits.fit(self.y, [0, self.t, *self.covariates])[1]
+        return (partial_r2(full_t, self.fits.fit(self.t, [0, *kept])[1]),
+                partial_r2(full_y, self.fits.fit(self.y, [0, self.t, *kept])[1]))
 
 
 def ols_treatment_effect(y: np.ndarray, t: np.ndarray, X: np.ndarray) -> tuple[float, float, int]:
     """Coefficient of ``t`` in OLS of ``y`` on ``t`` and ``X`` (with intercept), classical se, residual df."""
-    design = np.column_stack([np.ones(len(y)), t, X])
-    coefficients, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
-    residual = y - design @ coefficients
-    df = len(y) - int(rank)
-    t_resid = t - np.column_stack([np.ones(len(y)), X]) @ np.linalg.lstsq(
-        np.column_stack([np.ones(len(y)), X]), t, rcond=None)[0]
-    se = math.sqrt(float(residual @ residual) / df / float(t_resid @ t_resid))
-    return float(coefficients[1]), se, df
+    return LinearDesign(np.asarray(y, dtype=float), np.asarray(t, dtype=float), np.asarray(X, dtype=float)
+                        ).ols_treatment_effect()
 
 
 def partial_r2_bounds(r2_dxj: float, r2_yxj: float, k: float = BENCHMARK_K) -> tuple[float, float]:
@@ -136,13 +173,10 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
         ``ols_adjusted_estimate`` (NaN where the benchmark is absent from the design).
     """
     columns = list(cell.X.columns)
-    X = cell.X.to_numpy(dtype=float)
-    y, t = cell.y.astype(float), cell.t.astype(float)
-    ols, ols_se, df = ols_treatment_effect(y, t, X)
+    design = LinearDesign(cell.y.astype(float), cell.t.astype(float), cell.X.to_numpy(dtype=float))
+    ols, ols_se, df = design.ols_treatment_effect()
     z = float(stats.norm.ppf(0.975))
     out = []
-    with_t = np.column_stack([t, X])
-    full_t_ss, full_y_ss = _residual_ss(t, X), _residual_ss(y, with_t)  # the same for every benchmark
     for name in BENCHMARKS:
         chosen = benchmark_columns(columns, name)
         entry = {"benchmark": name, "columns": chosen, "k": k, "design": DESIGN, "ols_estimate": ols,
@@ -150,9 +184,7 @@ def benchmark_cell(cell: Cell, rec: EffectRecord, k: float = BENCHMARK_K) -> lis
         values = dict.fromkeys(("r2_dxj", "r2_yxj", "r2_dz", "r2_yz", "bias", "adjusted_estimate",
                                 "adjusted_ci_low", "adjusted_ci_high", "ols_adjusted_estimate"), float("nan"))
         if chosen:
-            keep = np.array([c not in chosen for c in columns])
-            values["r2_dxj"] = partial_r2(t, X, X[:, keep], full_ss=full_t_ss)
-            values["r2_yxj"] = partial_r2(y, with_t, np.column_stack([t, X[:, keep]]), full_ss=full_y_ss)
+            values["r2_dxj"], values["r2_yxj"] = design.partial_r2s(np.array([c not in chosen for c in columns]))
             r2_dz, r2_yz = partial_r2_bounds(values["r2_dxj"], values["r2_yxj"], k)
             if np.isfinite(r2_dz):
                 bias = bias_bound(r2_dz, r2_yz, ols_se, df)

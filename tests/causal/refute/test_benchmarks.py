@@ -37,6 +37,17 @@ def test_impossible_strength_gives_no_bound():
     assert all(math.isnan(v) for v in benchmarks.partial_r2_bounds(0.6, 0.1, k=2))
 
 
+def _residual_ss(target, design):
+    """The tall least-squares fit NumPy gives (the reference the one-QR fits are checked against)."""
+    design = np.column_stack([np.ones(len(target)), design])
+    residual = target - design @ np.linalg.lstsq(design, target, rcond=None)[0]
+    return float(residual @ residual)
+
+
+def reference_partial_r2(target, full, reduced):
+    return benchmarks.partial_r2(_residual_ss(target, full), _residual_ss(target, reduced))
+
+
 def _linear_case(n=3000, seed=0):
     rng = np.random.default_rng(seed)
     x1, x2, z = rng.normal(size=(3, n))
@@ -52,8 +63,8 @@ def test_bias_formula_is_the_omitted_variable_bias_of_a_planted_confounder():
     full = np.column_stack([x1, x2, z])
     estimate, se, df = benchmarks.ols_treatment_effect(y, t, short)
     with_z, _, _ = benchmarks.ols_treatment_effect(y, t, full)
-    r2_dz = benchmarks.partial_r2(t, full, short)
-    r2_yz = benchmarks.partial_r2(y, np.column_stack([t, full]), np.column_stack([t, short]))
+    r2_dz = reference_partial_r2(t, full, short)
+    r2_yz = reference_partial_r2(y, np.column_stack([t, full]), np.column_stack([t, short]))
     bias = benchmarks.bias_bound(r2_dz, r2_yz, se, df)
     assert abs(estimate - with_z) == pytest.approx(bias, rel=1e-9)
     assert benchmarks.adjusted_estimate(estimate, bias) == pytest.approx(with_z, rel=1e-9)
@@ -65,7 +76,8 @@ def test_partial_r2_of_one_column_is_its_t_statistic_formula():
     x1, x2, _, t, y = _linear_case(seed=1)
     fit = sm.OLS(y, sm.add_constant(np.column_stack([t, x1, x2]))).fit()
     t_x1, df = fit.tvalues[2], fit.df_resid
-    got = benchmarks.partial_r2(y, np.column_stack([t, x1, x2]), np.column_stack([t, x2]))
+    design = benchmarks.LinearDesign(y, t, np.column_stack([x1, x2]))
+    got = design.partial_r2s(np.array([False, True]))[1]
     assert got == pytest.approx(t_x1 ** 2 / (t_x1 ** 2 + df), rel=1e-9)
     estimate, se, dof = benchmarks.ols_treatment_effect(y, t, np.column_stack([x1, x2]))
     assert (estimate, se, dof) == (pytest.approx(fit.params[1]), pytest.approx(fit.bse[1]), int(df))
@@ -94,21 +106,43 @@ def test_benchmark_cell_moves_the_estimate_towards_zero_for_each_benchmark():
             2 * 1.959964 * rec.se * benchmarks.se_factor(e["r2_dz"], e["r2_yz"], e["df"]), rel=1e-5)
     assert entries["tier"]["bias"] > entries["segment"]["bias"]  # tier drives adoption; segment does not
     assert "as strong as tier" in benchmarks.benchmark_text(rec, list(entries.values()))
-    # the full designs' sums of squares are computed once and shared: the same partial R2s to the last bit
+    # the partial R2s of one QR are those of the tall least-squares fits of each design
     X_np, with_t = X.to_numpy(dtype=float), np.column_stack([t, X.to_numpy(dtype=float)])
     for name, e in entries.items():
         keep = np.array([c not in e["columns"] for c in X.columns])
-        assert e["r2_dxj"] == benchmarks.partial_r2(t.astype(float), X_np, X_np[:, keep])
-        assert e["r2_yxj"] == benchmarks.partial_r2(y, with_t, np.column_stack([t, X_np[:, keep]]))
+        assert e["r2_dxj"] == pytest.approx(reference_partial_r2(t.astype(float), X_np, X_np[:, keep]), rel=1e-9)
+        assert e["r2_yxj"] == pytest.approx(
+            reference_partial_r2(y, with_t, np.column_stack([t, X_np[:, keep]])), rel=1e-9)
 
 
-def test_partial_r2_with_the_full_sum_of_squares_given_is_the_same_number():
-    x1, x2, _, t, y = _linear_case(n=500, seed=4)
-    full, reduced = np.column_stack([t, x1, x2]), np.column_stack([t, x2])
-    full_ss = float(np.sum((y - np.column_stack([np.ones(500), full]) @ np.linalg.lstsq(
-        np.column_stack([np.ones(500), full]), y, rcond=None)[0]) ** 2))
-    assert benchmarks.partial_r2(y, full, reduced, full_ss=full_ss) == pytest.approx(benchmarks.partial_r2(y, full, reduced))
-    assert benchmarks.partial_r2(y, full, reduced, full_ss=0.0) == 1.0  # the given value is the one used
+@pytest.mark.parametrize("collinear", [False, True])
+def test_fits_from_one_qr_are_the_tall_fits(collinear):
+    """Coefficients, residual sums of squares and ranks of the k-row problems equal NumPy's tall lstsq,
+    also when dummies of a category sum to the intercept (a rank-deficient design, as a cell can have)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    level = rng.integers(0, 3, n)
+    dummies = np.column_stack([level == j for j in range(3 if collinear else 2)]).astype(float)
+    x = rng.lognormal(size=(n, 2))
+    t = (rng.random(n) < 0.3 + 0.2 * (level == 1)).astype(float)
+    y = 0.4 * t + x @ [0.3, -0.2] + dummies[:, 0] + rng.normal(size=n)
+    columns = np.column_stack([np.ones(n), dummies, x, t, y])
+    fits = benchmarks.LeastSquares(columns)
+    k = columns.shape[1]
+    for target, design in [(k - 1, list(range(k - 1))), (k - 2, list(range(k - 2))), (k - 1, [0, 1, k - 2]),
+                           (k - 1, [0, *range(dummies.shape[1] + 1, k - 1)])]:
+        coefficients, residual_ss, rank = fits.fit(target, design)
+        tall, tall_ss, tall_rank, _ = np.linalg.lstsq(columns[:, design], columns[:, target], rcond=None)
+        assert rank == tall_rank
+        assert residual_ss == pytest.approx(float(tall_ss[0]) if len(tall_ss) else _residual_ss(
+            columns[:, target], columns[:, design[1:]]), rel=1e-9)
+        assert np.allclose(coefficients, tall, rtol=1e-7, atol=1e-9)
+    assert fits.fit(k - 1, list(range(k - 1)))[2] == k - 1 - collinear
+
+
+def test_partial_r2_is_nan_without_residual_variation():
+    assert math.isnan(benchmarks.partial_r2(0.0, 0.0))
+    assert benchmarks.partial_r2(2.0, 1.0) == 0.0 and benchmarks.partial_r2(1.0, 4.0) == 0.75
 
 
 def test_sensitivity_json_gets_a_benchmarks_key(tmp_path):

@@ -191,3 +191,21 @@ def test_rerun_refuses_another_runs_panel(run, tmp_path):
 def test_unknown_refuter_or_malformed_cell_is_one_line_exit_2(run, option):
     code, out, err = _cli(["refute", "--results", str(run["results"])] + option)
     assert code == 2 and out == "" and err.count("\n") == 1 and option[0] in err
+
+
+def test_a_command_that_mapped_cells_leaves_no_worker_running(run, tmp_path):
+    """`refute` with two workers stops them before it returns (killed: every result is in by then)."""
+    import psutil
+
+    def workers():
+        return [p for p in psutil.Process().children(recursive=True)
+                if any("popen_loky" in part for part in p.cmdline())]
+
+    copy = _copy_run(run, tmp_path)
+    reruns = copy / results_contract.REFUTATION_RERUNS_DIR
+    before = set(reruns.iterdir()) if reruns.is_dir() else set()
+    code, _, err = _cli(["refute", "--results", str(copy), "--jobs", "2", "--only", "placebo_treatment",
+                         "--cell", "any:cancel:1"])
+    assert code == 0, err
+    assert len(set(reruns.iterdir()) - before) == 1  # it did re-run, on worker processes
+    assert workers() == []
