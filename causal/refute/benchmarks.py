@@ -94,28 +94,31 @@ def partial_r2(full_ss: float, reduced_ss: float) -> float:
 
 
 class LinearDesign:
-    """The linear version of a cell's design: columns ``[1, X, t, y]`` and their fits (:class:`LeastSquares`)."""
+    """The linear version of a cell's design: columns ``[1, X, t, y]`` and their fits (:class:`LeastSquares`).
+
+    The two full fits (``y`` on ``1, t, X``; ``t`` on ``1, X``) are made once: the OLS
+    estimate and every benchmark's partial R2s read them.
+    """
 
     def __init__(self, y: np.ndarray, t: np.ndarray, X: np.ndarray):
         self.n_rows, n_covariates = X.shape
         self.fits = LeastSquares(np.column_stack([np.ones(len(y)), X, t, y]))
         self.covariates = list(range(1, n_covariates + 1))
         self.t, self.y = n_covariates + 1, n_covariates + 2
+        self.full_y = self.fits.fit(self.y, [0, self.t, *self.covariates])  # (coefficients, RSS, rank)
+        self.full_t_ss = self.fits.fit(self.t, [0, *self.covariates])[1]
 
     def ols_treatment_effect(self) -> tuple[float, float, int]:
         """Coefficient of ``t`` in OLS of ``y`` on ``t`` and ``X`` (with intercept), classical se, residual df."""
-        coefficients, residual_ss, rank = self.fits.fit(self.y, [0, self.t, *self.covariates])
-        t_residual_ss = self.fits.fit(self.t, [0, *self.covariates])[1]
+        coefficients, residual_ss, rank = self.full_y
         df = self.n_rows - rank
-        return float(coefficients[1]), math.sqrt(residual_ss / df / t_residual_ss), df
+        return float(coefficients[1]), math.sqrt(residual_ss / df / self.full_t_ss), df
 
     def partial_r2s(self, keep: np.ndarray) -> tuple[float, float]:
         """(r2_dxj, r2_yxj) of the covariates not in ``keep`` (a mask over the columns of ``X``)."""
         kept = [c for c, k in zip(self.covariates, keep) if k]
-        full_t = self.fits.fit(self.t, [0, *self.covariates])[1]
-        full_y = self.fits.fit(self.y, [0, self.t, *self.covariates])[1]
-        return (partial_r2(full_t, self.fits.fit(self.t, [0, *kept])[1]),
-                partial_r2(full_y, self.fits.fit(self.y, [0, self.t, *kept])[1]))
+        return (partial_r2(self.full_t_ss, self.fits.fit(self.t, [0, *kept])[1]),
+                partial_r2(self.full_y[1], self.fits.fit(self.y, [0, self.t, *kept])[1]))
 
 
 def ols_treatment_effect(y: np.ndarray, t: np.ndarray, X: np.ndarray) -> tuple[float, float, int]:
