@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from causal.estimate import graph as causal_graph
 from causal.estimate.boosting import EarlyStoppedLGBMClassifier, EarlyStoppedLGBMRegressor
 from causal.estimate.design import Cell
+from causal.estimate.fold_rows import fold_splits
 from causal.estimate.inference import customer_folds
 from causal.estimate.nuisances import CellNuisances, att_interval
 from causal.estimate.records import EffectRecord
@@ -427,7 +428,7 @@ def dml(cell: Cell, seed: int, folds: int = DML_FOLDS) -> EffectRecord:
     model, estimand = identified_model(frame, covariates)
     model_y, model_t = nuisance_models(seed_for(seed, "dml", cell.treatment, cell.outcome, cell.horizon))
     fold_of_row = dml_folds(cell, seed, folds)
-    splits = [(np.flatnonzero(fold_of_row != k), np.flatnonzero(fold_of_row == k)) for k in range(folds)]
+    splits = fold_splits(fold_of_row, folds)  # EconML checks them disjoint: FoldRows make that a sort
     fold_seed = seed_for(seed, "dml-folds", cell.treatment, cell.outcome, cell.horizon)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
