@@ -21,6 +21,9 @@ from analysis import results_contract, schema  # noqa: E402
 TOP_MARKETPLACE = 10
 ALL_CUSTOM = "all custom"
 BUCKETS = (("0", 0, 0), ("1-5", 1, 5), ("6-10", 6, 10), ("11-15", 11, 15), ("16-20", 16, 20), (">20", 21, None))
+# floating-point averages add their rows in this order: DuckDB's parallel aggregation otherwise adds them in
+# the order its threads finish, and the last digit of an average changed from one run to the next
+IN_ROW_ORDER = "ORDER BY customer_id, month"
 _FIGSIZE = (7.0, 4.0)
 _DPI = 120
 
@@ -110,16 +113,16 @@ def value_by_integration_bucket(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     bucket = _bucket_sql("n_integrations")
     query = f"""
-        WITH b AS (SELECT month, {bucket} AS bucket, mrr_bom, cancel_dollars FROM fct_customer_month)
+        WITH b AS (SELECT customer_id, month, {bucket} AS bucket, mrr_bom, cancel_dollars FROM fct_customer_month)
         SELECT month, bucket, count(*) AS customer_months,
                count(*) FILTER (WHERE mrr_bom > 0) AS paying_customer_months,
-               avg(1 - cancel_dollars / mrr_bom) FILTER (WHERE mrr_bom > 0) AS mean_value_retained,
-               avg(mrr_bom) AS mean_mrr_bom
-        FROM b GROUP BY ALL
+               avg(1 - cancel_dollars / mrr_bom {IN_ROW_ORDER}) FILTER (WHERE mrr_bom > 0) AS mean_value_retained,
+               avg(mrr_bom {IN_ROW_ORDER}) AS mean_mrr_bom
+        FROM b GROUP BY month, bucket
         UNION ALL
         SELECT 'All', bucket, count(*), count(*) FILTER (WHERE mrr_bom > 0),
-               avg(1 - cancel_dollars / mrr_bom) FILTER (WHERE mrr_bom > 0), avg(mrr_bom)
-        FROM b GROUP BY ALL
+               avg(1 - cancel_dollars / mrr_bom {IN_ROW_ORDER}) FILTER (WHERE mrr_bom > 0), avg(mrr_bom {IN_ROW_ORDER})
+        FROM b GROUP BY bucket
         ORDER BY month = 'All', month, {_bucket_order_sql('bucket')}"""
     return con.execute(query).df()
 
@@ -252,8 +255,9 @@ def _summary(con: duckdb.DuckDBPyConnection, customers: pd.DataFrame, by_tier: p
     first, last = str(customers["month"].iloc[0]), str(customers["month"].iloc[-1])
     overall = by_tier[by_tier["tier"] == "All"].set_index("month")["mean_n_integrations"]
     totals = con.execute(
-        """SELECT count(*), count(DISTINCT customer_id), avg(1 - cancel_dollars / mrr_bom) FILTER (WHERE mrr_bom > 0),
-                  avg(cancel_dollars) FROM fct_customer_month"""
+        f"""SELECT count(*), count(DISTINCT customer_id),
+                   avg(1 - cancel_dollars / mrr_bom {IN_ROW_ORDER}) FILTER (WHERE mrr_bom > 0),
+                   avg(cancel_dollars {IN_ROW_ORDER}) FROM fct_customer_month"""
     ).fetchone()
     ever_zero = con.execute(
         """SELECT avg(CASE WHEN zero THEN 1.0 ELSE 0.0 END) FROM

@@ -78,3 +78,45 @@ def test_no_customer_ids_in_results(trends_dir):
                                               results / "data_quality.json"]:
         if path.suffix in (".csv", ".json", ".md"):
             assert not re.search(r"H\d{4,8}\b", path.read_text()), path.name
+
+
+def _customer_months(n_customers: int, n_months: int, seed: int) -> pd.DataFrame:
+    """An independent customer-month table: MRR with many digits, some cancellations, some zero BOM MRR."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    customers = np.repeat([f"C{i:06d}" for i in range(n_customers)], n_months)
+    month_index = np.tile(np.arange(n_months), n_customers)
+    mrr_bom = np.where(rng.random(len(customers)) < 0.05, 0.0, rng.lognormal(5.0, 1.0, len(customers)))
+    cancelled = rng.random(len(customers)) < 0.03
+    return pd.DataFrame({
+        "customer_id": customers, "month": [f"2024-{m + 1:02d}" for m in month_index], "month_index": month_index,
+        "product_tier": "Pro", "tier_rank": 3, "n_integrations": rng.integers(0, 25, len(customers)),
+        "mrr_bom": mrr_bom, "mrr_eom": np.where(cancelled, 0.0, mrr_bom),
+        "cancel_dollars": np.where(cancelled, mrr_bom * rng.random(len(customers)), 0.0)})
+
+
+def test_trend_averages_do_not_depend_on_the_order_of_rows(tmp_path):
+    """DuckDB adds a parallel average's rows in the order its threads finish: the trends fix the order."""
+    import duckdb
+
+    from analysis.data.trends import value_by_integration_bucket, write_trends
+
+    rows = _customer_months(40_000, 6, seed=3)
+    outputs = []
+    for name, order in (("stored", rows), ("shuffled", rows.sample(frac=1.0, random_state=8)),
+                        ("reversed", rows.iloc[::-1])):
+        con = duckdb.connect()
+        con.execute("SET threads = 4")
+        con.register("months_in_order", order.reset_index(drop=True))
+        con.execute("CREATE TABLE fct_customer_month AS SELECT * FROM months_in_order")
+        con.execute("""CREATE TABLE fct_customer_integration_month AS
+                       SELECT customer_id, month, '7' AS integration_id, 'marketplace' AS integration_kind
+                       FROM fct_customer_month WHERE n_integrations > 0""")
+        value = value_by_integration_bucket(con)
+        summary = write_trends(con, tmp_path / name, [], simulated=False, figures=False)
+        outputs.append((value, summary))
+        con.close()
+    for value, summary in outputs[1:]:
+        pd.testing.assert_frame_equal(value, outputs[0][0], check_exact=True)
+        assert summary == outputs[0][1]
