@@ -19,8 +19,8 @@ must have on any input a user could plausibly bring:
 - an extra column is accepted and noted in data_quality.json; N/A money cells and orphan
   integration rows are quarantined row by row;
 - where an effect is planted, the adjusted estimate has its sign (no effect: the interval covers 0);
-- two runs started at once on different results folders, with the default --processed, give the
-  same effects.csv as a run alone.
+- two runs started at once on different results folders, with the default --processed, one of
+  them on two workers, write the same results files as a run alone (timings and folders apart).
 
 Each scenario's data, run and report are made once per session (session fixtures) and shared by
 the tests that look at them. Run it with::
@@ -135,11 +135,34 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_argv(data: Path, results: Path, processed: Path | None) -> list[str]:
+def run_argv(data: Path, results: Path, processed: Path | None, jobs: int = 1) -> list[str]:
     argv = [sys.executable, "-m", "causal", "run", "--data", str(data), "--results", str(results)]
     if processed is not None:
         argv += ["--processed", str(processed)]
-    return argv + ["--seed", SEED, "--jobs", "1", "--bootstrap", BOOTSTRAP_DRAWS]
+    return argv + ["--seed", SEED, "--jobs", str(jobs), "--bootstrap", BOOTSTRAP_DRAWS]
+
+
+# What may differ between two runs of the same data and seed: where they ran, on how many workers and how
+# long they took; and what the report adds to a results folder (the run alone is also reported). Every other
+# results file must be the same byte for byte.
+VOLATILE_FILES = {"run_info.json", "claims.json"}  # stage timings and folders; the report's claims
+VOLATILE_KEYS = {"estimation_config.json": {"processed_dir", "jobs"},
+                 "heterogeneity_summary.json": {"seconds", "timings"}}
+
+
+def results_contents(results: Path) -> dict[str, object]:
+    """Every results file by relative path (the processed model and panel apart), volatile keys dropped."""
+    contents = {}
+    for path in sorted(results.rglob("*")):
+        relative = path.relative_to(results)
+        if not path.is_file() or relative.parts[0] == "processed" or path.name in VOLATILE_FILES:
+            continue
+        if path.name in VOLATILE_KEYS:
+            data = json.loads(path.read_text())
+            contents[str(relative)] = {k: v for k, v in data.items() if k not in VOLATILE_KEYS[path.name]}
+        else:
+            contents[str(relative)] = path.read_bytes()
+    return contents
 
 
 def report_argv(results: Path, out: Path) -> list[str]:
@@ -548,17 +571,19 @@ def test_format_only_changes_leave_the_effects_unchanged(scenario, case_id):
 
 # --- concurrency -------------------------------------------------------------------------------
 @slow
-def test_concurrent_runs_give_the_same_effects_as_a_run_alone(scenario, scenario_data, tmp_path):
-    """Two runs at once on different results folders, default --processed (shared), same numbers."""
+def test_concurrent_runs_give_the_same_results_as_a_run_alone(scenario, scenario_data, tmp_path):
+    """Two runs at once on different results folders, default --processed (shared), the second on two
+    workers: every results file the same as the run alone's (timings and folders apart)."""
     alone = scenario("base_1200")
     reference_path = alone.results / "effects.csv"
     assert reference_path.is_file(), f"the run alone wrote no effects.csv ({describe(alone.run)})"
     reference = reference_path.read_bytes()
+    reference_contents = results_contents(alone.results)
     data = scenario_data("base_1200")
     started = time.perf_counter()
     runs = []
     for k in (1, 2):
-        argv = run_argv(data, tmp_path / f"results_{k}", None)
+        argv = run_argv(data, tmp_path / f"results_{k}", None, jobs=k)
         runs.append((argv, subprocess.Popen(argv, cwd=REPO, env=_env(), stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, text=True)))
     finished = []
@@ -573,6 +598,12 @@ def test_concurrent_runs_give_the_same_effects_as_a_run_alone(scenario, scenario
             problems.append(f"run {k}: no effects.csv ({describe(command)})")
         elif effects.read_bytes() != reference:
             problems.append(f"run {k}: effects.csv differs from the run alone ({describe(command)})")
+        else:
+            contents = results_contents(tmp_path / f"results_{k}")
+            differing = sorted(name for name in set(contents) | set(reference_contents)
+                               if contents.get(name) != reference_contents.get(name))
+            if differing:
+                problems.append(f"run {k} (--jobs {k}): files differ from the run alone's: {differing}")
         if "Traceback" in command.stderr or command.returncode != 0:
             problems.append(f"run {k}: {describe(command)}")
     assert not problems, "; ".join(problems)
