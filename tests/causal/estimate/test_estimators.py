@@ -91,6 +91,37 @@ def test_one_step_propensity_update_tracks_a_full_refit(cancel_cell):
     assert np.sqrt(np.mean(error ** 2)) < 0.1 * np.sqrt(np.mean(change ** 2))  # captures >90% of the change
 
 
+def test_a_block_of_propensity_updates_is_each_draw_alone_up_to_rounding(cancel_cell):
+    X, t = cancel_cell.X.to_numpy(dtype=float), cancel_cell.t
+    updater = estimators.PropensityUpdater(estimators.propensity_model().fit(X, t), X, t)
+    position = np.unique(cancel_cell.groups, return_inverse=True)[1]
+    rng = np.random.default_rng(4)
+    weights = np.stack([estimators.customer_bootstrap_weights(position, rng) for _ in range(16)])
+    block = updater.propensities(weights)
+    assert block.shape == weights.shape and block.flags.c_contiguous  # one contiguous row per draw
+    for split in ([2, 14], [5, 11], [3, 4, 9], [8, 8]):
+        parts = np.split(weights, np.cumsum(split)[:-1])
+        np.testing.assert_allclose(np.concatenate([updater.propensities(part) for part in parts]), block,
+                                   rtol=0, atol=1e-12)
+    for j in (0, 7, 15):
+        np.testing.assert_allclose(block[j], updater.propensity(weights[j]), rtol=0, atol=1e-12)
+    assert np.abs(block - updater.propensity(np.ones(len(t)))).max() > 1e-3  # the draws do move the scores
+
+
+def test_the_psm_bootstrap_draws_do_not_depend_on_the_block_size(cancel_cell, monkeypatch):
+    def draws(block_rows: int, min_block: int) -> np.ndarray:
+        monkeypatch.setattr(estimators, "BOOTSTRAP_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(estimators, "BOOTSTRAP_MIN_BLOCK", min_block)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return estimators.psm(cancel_cell, seed=3, n_bootstrap=23).extra["bootstrap"]
+
+    reference = draws(estimators.BOOTSTRAP_BLOCK_ROWS, estimators.BOOTSTRAP_MIN_BLOCK)
+    assert np.unique(reference).size > 10
+    for block in (2, 5, 16):  # 23 draws in blocks of 2 (the last of 1), 5 (the last of 3), 16 (the last of 7)
+        assert np.array_equal(draws(0, block), reference), block
+
+
 @pytest.mark.parametrize("outcome", ["cancel", "upgrade"])
 def test_psm_and_dml_recover_the_planted_effect_better_than_naive(panel, outcome):
     cell = select_cell(panel, "any", outcome, 1)
