@@ -119,6 +119,45 @@ def release_memory() -> None:
             pass
 
 
+# glibc's mallopt parameters (malloc.h) and the value set in worker processes
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+WORKER_HEAP_THRESHOLD = 1 << 30  # 1 GiB
+_HEAP_TUNED: list[bool] = []
+
+
+def reuse_freed_memory() -> None:
+    """Let this process reuse the large blocks it frees instead of mapping fresh memory for each.
+
+    glibc maps every allocation above 32 MB on its own and unmaps it when freed, so each
+    large temporary of a task (EconML's copies of the design matrix, LightGBM's training
+    rows, a block of bootstrap draws) is faulted in and zeroed by the kernel again: in the
+    largest task at ten times real scale (two cells on 1.58 M rows) the kernel's share was
+    31.3 of 127.1 CPU s. With allocations up to 1 GiB served from the heap, and the heap's
+    free top kept until the task ends, the same task took 118.3 CPU s (14.0 s in the
+    kernel) and peaked 0.47 GB higher (5.85 GB); :func:`release_memory` still hands back
+    all free memory after each task. Only the map's worker processes call it (the run's
+    main process keeps glibc's defaults). No number changes: only where memory comes from.
+    A no-op on other C libraries.
+    """
+    if _HEAP_TUNED or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    _HEAP_TUNED.append(True)
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, WORKER_HEAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, WORKER_HEAP_THRESHOLD)
+    except (OSError, AttributeError):  # another C library (musl): keep its defaults
+        pass
+
+
+def _run_in_worker(processed_dir: str, work: Callable, key: tuple, args: tuple):
+    """:func:`_run_one` in a worker process of the map, with :func:`reuse_freed_memory`."""
+    reuse_freed_memory()
+    return _run_one(processed_dir, work, key, args, 1)
+
+
 def _run_one(processed_dir: str, work: Callable, key: tuple, args: tuple, threads: int | None = 1):
     """One task with its native thread pools (OpenMP, BLAS) limited to ``threads``.
 
@@ -183,8 +222,8 @@ def _map_parallel(processed: str, work: Callable, tasks: list[tuple[tuple, tuple
         from joblib import parallel_config
 
         with parallel_config(backend="ray", n_jobs=jobs):
-            return list(progress(Parallel()(delayed(_run_one)(processed, work, key, args, 1)
+            return list(progress(Parallel()(delayed(_run_in_worker)(processed, work, key, args)
                                             for key, args in tasks), desc, total=len(tasks)))
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator", batch_size=1)
-    generator = runner(delayed(_run_one)(processed, work, key, args, 1) for key, args in tasks)
+    generator = runner(delayed(_run_in_worker)(processed, work, key, args) for key, args in tasks)
     return list(progress(generator, desc, total=len(tasks)))

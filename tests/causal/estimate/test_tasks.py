@@ -148,3 +148,40 @@ def test_release_memory_gives_freed_arrow_memory_back():
     del columns, frame
     release_memory()
     assert _resident_mb() - baseline < held / 3  # Arrow's allocator kept them until released
+
+
+def refaulted_pages(panel: pd.DataFrame, key: tuple, size_mb: int) -> tuple[int, int, float]:
+    """Page faults of allocating ``size_mb`` again after freeing it, the process id, and resident MB after
+    :func:`release_memory` (a task of the map's worker, or of this process)."""
+    import resource
+
+    import numpy as np
+
+    from causal.estimate.tasks import release_memory
+
+    block = np.ones(size_mb * 125_000)  # size_mb MB of float64, touched
+    del block
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = np.ones(size_mb * 125_000)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    del block
+    release_memory()
+    return faults, os.getpid(), _resident_mb()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="glibc on Linux")
+def test_workers_reuse_freed_blocks_and_still_hand_them_back_after_the_task(tmp_path):
+    from causal.estimate.tasks import release_workers
+
+    processed = _panel(tmp_path / "processed")
+    release_workers()  # fresh workers
+    results = map_cells(processed, refaulted_pages, [(("any", i), (200,)) for i in range(2)], jobs=2, desc="test")
+    assert all(pid != os.getpid() for _, pid, _ in results)
+    # a freed 200 MB block is taken again from the worker's heap: no page of it is faulted in anew
+    assert all(faults < 10 for faults, _, _ in results), results
+    assert all(resident < 600 for _, _, resident in results), results  # and handed back when the task ended
+    release_workers()
+    # the run's own process keeps glibc's defaults: each large block is a fresh mapping (50 huge or
+    # 51,200 small pages for 200 MB)
+    alone, pid, _ = map_cells(processed, refaulted_pages, [(("any", 0), (200,))], jobs=1, desc="test")[0]
+    assert pid == os.getpid() and alone >= 50
