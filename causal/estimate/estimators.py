@@ -291,16 +291,33 @@ class PropensityUpdater:
     matrix-vector product.
     """
 
-    def __init__(self, fitted: Pipeline, X: np.ndarray, t: np.ndarray):
+    def __init__(self, fitted: Pipeline, X: np.ndarray | pd.DataFrame, t: np.ndarray):
         scaler, logistic = fitted[0], fitted[-1]
-        Z = np.column_stack([np.ones(len(X)), (X - scaler.mean_) / scaler.scale_])
+        Z = self._design(X, scaler)
         self.Z, self.t = Z, t.astype(float)
         self.beta = np.concatenate([logistic.intercept_, logistic.coef_.ravel()])
         self.C = float(logistic.C)
         self.p = 1.0 / (1.0 + np.exp(-Z @ self.beta))
-        hessian = self.C * (Z * (self.p * (1 - self.p))[:, None]).T @ Z
+        weighted = Z * (self.p * (1 - self.p))[:, None]
+        if self.C != 1.0:  # (the default C = 1 multiplies exactly: no copy for it)
+            weighted *= self.C
+        hessian = weighted.T @ Z
+        del weighted
         hessian[1:, 1:] += np.eye(Z.shape[1] - 1)  # L2 penalty on the slopes (not the intercept)
         self.hessian_inv = np.linalg.inv(hessian)
+
+    @staticmethod
+    def _design(X: np.ndarray | pd.DataFrame, scaler) -> np.ndarray:
+        """``[1, (X - mean) / scale]`` written in place, in the memory layout of the covariates
+        (the layout fixes the order in which the matrix products add, hence their last bits)."""
+        values = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+        order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+        Z = np.empty((values.shape[0], values.shape[1] + 1), order=order)
+        Z[:, 0] = 1.0
+        np.subtract(values, scaler.mean_, out=Z[:, 1:])
+        del values
+        Z[:, 1:] /= scaler.scale_
+        return Z
 
     def propensity(self, weights: np.ndarray) -> np.ndarray:
         """Propensity scores after the one-step update for ``weights``."""
@@ -372,15 +389,16 @@ def psm(cell: Cell, seed: int, n_bootstrap: int = N_BOOTSTRAP,
                                                   else shared_propensity)},
     )
     ps = np.asarray(estimate.propensity_scores, dtype=float)
+    value, fitted = float(estimate.value), estimate.estimator.propensity_score_model
+    del frame, model, estimate  # DoWhy's copies of the cell: not needed by the bootstrap
     matcher = Matcher(ps=ps, t=cell.t, y=cell.y)
-    value = float(estimate.value)
     extra = {"propensity": ps, "att_own_matcher": matcher.att(), "matches": matcher.matches(),
              "matches_treated": matcher.treated_rows}
     if n_bootstrap <= 0:
         return _record(cell, "psm", "ATT", value, float("nan"), (float("nan"), float("nan")),
                        "none (point estimate only)", extra)
     rng = np.random.default_rng(seed_for(seed, "psm-bootstrap", cell.treatment, cell.outcome, cell.horizon))
-    updater = PropensityUpdater(estimate.estimator.propensity_score_model, cell.X.to_numpy(dtype=float), cell.t)
+    updater = PropensityUpdater(fitted, cell.X, cell.t)
     position = np.unique(cell.groups, return_inverse=True)[1]
     draws, paired_draws = np.empty(n_bootstrap), np.empty(n_bootstrap)
     block = max(1, min(n_bootstrap, max(BOOTSTRAP_MIN_BLOCK, BOOTSTRAP_BLOCK_ROWS // max(len(cell.y), 1))))
